@@ -1,0 +1,15 @@
+"""symgrad: symbol-to-symbol differentiation of static NumPy graphs (Deep Learning book, 6.5)."""
+
+from .errors import FeedError, FormatError, GradientError, GraphError, ShapeError, SymgradError
+from .evaluate import Function, evaluate, function
+from .graph import Graph
+from .ops import *  # noqa: F403 - the builders of API.md, listed in ops.__all__
+from .ops import __all__ as _op_names
+from .tensor import Tensor
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "FeedError", "FormatError", "Function", "GradientError", "Graph", "GraphError", "ShapeError",
+    "SymgradError", "Tensor", "evaluate", "function", *_op_names,
+]

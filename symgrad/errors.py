@@ -1,0 +1,25 @@
+"""The exceptions symgrad raises; every one derives from SymgradError and ValueError."""
+
+
+class SymgradError(Exception):
+    """Base of every error symgrad raises on purpose."""
+
+
+class GraphError(SymgradError, ValueError):
+    """Tensors of different graphs mixed, or a node looked up that is not there."""
+
+
+class ShapeError(SymgradError, ValueError):
+    """Shapes or dtypes that an operation cannot take."""
+
+
+class GradientError(SymgradError, ValueError):
+    """A derivative that cannot be built."""
+
+
+class FeedError(SymgradError, ValueError):
+    """A value fed for a placeholder is missing, of the wrong shape or of the wrong dtype."""
+
+
+class FormatError(SymgradError, ValueError):
+    """A saved graph file that is malformed or of an unknown version."""

@@ -1,0 +1,258 @@
+"""Running graphs: plan once (prune, merge equal computations, fold constants), then execute.
+
+`evaluate` interprets a plan once; `function` compiles it to straight-line Python (codegen.py).
+Reads op records for `compute`; names no op.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .errors import FeedError, GraphError, ShapeError
+from .graph import CONSTANT, PLACEHOLDER, Graph
+from .ops.base import OPS
+from .shapes import show
+from .tensor import Tensor, as_tensor_list
+
+_FOLD_LIMIT = 1 << 20  # bytes; a folded constant larger than this and than its inputs is not kept
+
+
+@dataclass
+class Step:
+    """out = fn(*args): one node to run; slots index the value registers."""
+
+    nid: int
+    fn: Callable[..., Any]
+    args: tuple[int, ...]
+    out: int
+    frees: tuple[int, ...] = ()  # slots whose last consumer is this step
+
+
+@dataclass
+class Plan:
+    """What to run for some outputs given values for some inputs (slots 0..n-1)."""
+
+    graph: Graph
+    inputs: list[Tensor]
+    steps: list[Step] = field(default_factory=list)
+    consts: dict[int, Any] = field(default_factory=dict)
+    outputs: list[int] = field(default_factory=list)
+    n_slots: int = 0
+
+    def run(self, values: Sequence[Any]) -> list[Any]:
+        """Interprets the steps; each value is released right after its last consumer."""
+        regs: list[Any] = [None] * self.n_slots
+        regs[: len(values)] = values
+        for slot, value in self.consts.items():
+            regs[slot] = value
+        for step in self.steps:
+            try:
+                regs[step.out] = step.fn(*[regs[a] for a in step.args])
+            except Exception as e:
+                raise _run_error(self.graph, step, [regs[a] for a in step.args], e) from e
+            for s in step.frees:
+                regs[s] = None
+        return [regs[s] for s in self.outputs]
+
+
+def make_plan(graph: Graph, outputs: list[Tensor], inputs: list[Tensor]) -> Plan:
+    """Orders the ancestors of `outputs` (stopping at `inputs`), merges and folds them."""
+    plan = Plan(graph, inputs)
+    slot_of: dict[int, int] = {}
+    for t in inputs:
+        if t.id in slot_of:
+            raise FeedError(f"{t.label} is given twice")
+        slot_of[t.id] = len(slot_of)
+    plan.n_slots = len(slot_of)
+    nodes = graph.nx.nodes
+    seen: dict[tuple, int] = {}  # merge key -> slot: equal (op, inputs, params) compute once
+    bound: dict[tuple, Callable] = {}
+    for nid in graph.topo_order([t.id for t in outputs], stop=slot_of):
+        if nid in slot_of:
+            continue
+        a = nodes[nid]
+        op = a["op"]
+        if op == PLACEHOLDER:
+            raise FeedError(f"placeholder {a['name']!r} needs a value")
+        if op == CONSTANT:
+            value = a["value"]
+            key = (CONSTANT, value.dtype.str, value.shape,
+                   value.tobytes() if value.nbytes <= 4096 else nid)
+        else:
+            opdef = OPS[op]
+            args = tuple(slot_of[i] for i in a["inputs"])
+            key = (op, tuple(sorted(args)) if opdef.commutative else args, a["params"])
+        if key in seen:
+            slot_of[nid] = seen[key]
+            continue
+        slot = seen[key] = slot_of[nid] = plan.n_slots
+        plan.n_slots += 1
+        if op == CONSTANT:
+            plan.consts[slot] = value
+            continue
+        fkey = (op, a["params"])
+        if fkey not in bound:
+            kw = dict(a["params"])
+            bound[fkey] = functools.partial(opdef.compute, **kw) if kw else opdef.compute
+        step = Step(nid, bound[fkey], args, slot)
+        if not _fold(plan, step):
+            plan.steps.append(step)
+    plan.outputs = [slot_of[t.id] for t in outputs]
+    _mark_frees(plan)
+    return plan
+
+
+def _fold(plan: Plan, step: Step) -> bool:
+    """Computes a step whose inputs are all constants now, if its result is not too large."""
+    if not all(a in plan.consts for a in step.args):
+        return False
+    args = [plan.consts[a] for a in step.args]
+    try:
+        value = step.fn(*args)
+    except Exception as e:
+        raise _run_error(plan.graph, step, args, e) from e
+    nbytes = sum(np.asarray(v).nbytes for v in (value if isinstance(value, tuple) else (value,)))
+    if nbytes > _FOLD_LIMIT and nbytes > sum(np.asarray(v).nbytes for v in args):
+        return False
+    if isinstance(value, np.ndarray):
+        value.flags.writeable = False  # shared by every call: nobody may change it
+    plan.consts[step.out] = value
+    return True
+
+
+def _mark_frees(plan: Plan) -> None:
+    last: dict[int, int] = {}
+    for k, step in enumerate(plan.steps):
+        for a in step.args:
+            last[a] = k
+    keep = set(plan.outputs) | set(plan.consts)
+    frees: dict[int, list[int]] = {}
+    for slot, k in last.items():
+        if slot not in keep:
+            frees.setdefault(k, []).append(slot)
+    for k, slots in frees.items():
+        plan.steps[k].frees = tuple(slots)
+
+
+def _run_error(graph: Graph, step: Step, args: list[Any], e: Exception) -> Exception:
+    a = graph.nx.nodes[step.nid]
+    shapes = ", ".join(show(np.shape(v)) for v in args)
+    msg = f"{a['op']} at node {graph.label(step.nid)} failed on inputs of shapes {shapes}: {e}"
+    return ShapeError(msg) if isinstance(e, ValueError) else type(e)(msg)
+
+
+# -- feeding ---------------------------------------------------------------------------------
+def check_value(t: Tensor, value: Any) -> np.ndarray:
+    """A fed value as an array of t's dtype, or FeedError naming t, declared and given."""
+    dtype, shape = t.dtype, t.shape
+    arr = value if isinstance(value, np.ndarray) else np.asarray(value)
+    if arr.dtype != dtype:
+        if not np.can_cast(arr.dtype, dtype, casting="same_kind"):
+            raise FeedError(f"{_what(t)} is declared {dtype}, got a value of dtype {arr.dtype}")
+        arr = arr.astype(dtype)
+    if arr.ndim != len(shape) or any(d is not None and d != n for d, n in zip(shape, arr.shape)):
+        raise FeedError(f"{_what(t)} is declared of shape {show(shape)}, "
+                        f"got a value of shape {show(arr.shape)}")
+    return arr
+
+
+def _what(t: Tensor) -> str:
+    return f"placeholder {t.name!r}" if t.op == PLACEHOLDER else f"fed tensor {t.label}"
+
+
+def as_output(value: Any) -> np.ndarray:
+    """An array the caller may keep and change: views of shared constants are copied."""
+    arr = np.asarray(value)
+    return arr if arr.flags.writeable else arr.copy()
+
+
+def _resolve_feed(graph: Graph, feed: dict) -> tuple[list[Tensor], list[Any]]:
+    names = {t.name: t for t in graph.placeholders()}
+    tensors, values = [], []
+    for key, value in feed.items():
+        if isinstance(key, str):
+            if key not in names:
+                raise FeedError(f"no placeholder named {key!r} in this graph "
+                                f"(placeholders: {', '.join(sorted(names)) or 'none'})")
+            key = names[key]
+        elif not isinstance(key, Tensor):
+            raise FeedError(f"feed keys are tensors or placeholder names, got {key!r}")
+        elif key.graph is not graph:
+            raise GraphError(f"fed tensor {key.label} belongs to another graph")
+        tensors.append(key)
+        values.append(value)
+    return tensors, values
+
+
+def _outputs(outputs: Tensor | Sequence[Tensor]) -> tuple[list[Tensor], bool]:
+    single = isinstance(outputs, Tensor)
+    ts = as_tensor_list(outputs, None, "outputs")
+    if not ts:
+        raise ValueError("no outputs to compute")
+    for t in ts:
+        if t.shape is None:
+            raise GraphError(f"{t.label} has several outputs; evaluate the tensors it returned")
+    return ts, single
+
+
+# -- the two ways to run ---------------------------------------------------------------------
+def evaluate(outputs: Tensor | Sequence[Tensor], feed: dict | None = None) -> Any:
+    """Computes `outputs` (a tensor: one array; a list: a list) from the values in `feed`."""
+    ts, single = _outputs(outputs)
+    graph = ts[0].graph
+    fed, values = _resolve_feed(graph, feed or {})
+    needed = graph.ancestors([t.id for t in ts], stop=[t.id for t in fed])
+    pairs = [(t, v) for t, v in zip(fed, values) if t.id in needed]
+    plan = make_plan(graph, ts, [t for t, _ in pairs])
+    results = [as_output(r) for r in plan.run([check_value(t, v) for t, v in pairs])]
+    return results[0] if single else results
+
+
+class Function:
+    """A planned, compiled computation: call it with one value per input."""
+
+    def __init__(self, inputs: Sequence[Tensor], outputs: Tensor | Sequence[Tensor]):
+        from .codegen import compile_plan
+
+        ts, self._single = _outputs(outputs)
+        self.inputs = as_tensor_list(inputs, ts[0].graph, "function inputs")
+        self.outputs = ts
+        self.plan = make_plan(ts[0].graph, ts, self.inputs)
+        self._run, self.source = compile_plan(self.plan)
+
+    def __call__(self, *values: Any) -> Any:
+        if len(values) != len(self.inputs):
+            names = ", ".join(t.label for t in self.inputs)
+            raise TypeError(f"this function takes {len(self.inputs)} values ({names}), "
+                            f"got {len(values)}")
+        arrays = [check_value(t, v) for t, v in zip(self.inputs, values)]
+        try:
+            results = self._run(*arrays)
+        except Exception:
+            self.plan.run(arrays)  # again, step by step, to name the node that failed
+            raise
+        if self._single:
+            return as_output(results[0])
+        return [as_output(r) for r in results]
+
+    def __repr__(self) -> str:
+        ins = ", ".join(t.label for t in self.inputs)
+        return f"<symgrad.Function ({ins}) -> {len(self.outputs)} output(s), " \
+               f"{len(self.plan.steps)} steps>"
+
+
+def function(
+    inputs: Tensor | Sequence[Tensor], outputs: Tensor | Sequence[Tensor], *, simplify: bool = True
+) -> Function:
+    """A callable `f(*values)` computing `outputs`, planned and compiled once.
+
+    Planning prunes to what the outputs need, merges identical sub-expressions and folds
+    constants. `simplify` will also apply the rule-based simplifier once it exists; today
+    both settings plan the same way.
+    """
+    return Function(as_tensor_list(inputs, None, "function inputs"), outputs)

@@ -1,0 +1,167 @@
+"""Graph: the networkx.DiGraph that holds nodes, their attributes (the IR), and walks over it.
+
+Node ids are ints handed out in increasing order and a node's inputs always exist before it, so
+sorting ids gives a topological order. Knows no operation beyond the two leaves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import networkx as nx
+import numpy as np
+
+from .errors import GraphError
+from .shapes import as_shape
+
+if TYPE_CHECKING:
+    from .ops.base import OpDef
+    from .tensor import Tensor
+
+PLACEHOLDER = "placeholder"
+CONSTANT = "constant"
+ORIGINS = ("user", "gradient", "simplify")
+
+
+class Graph:
+    """A static computation graph; `nx` is the networkx.DiGraph (edges run input -> consumer)."""
+
+    def __init__(self) -> None:
+        self.nx = nx.DiGraph()
+        self._next_id = 0
+        self._origin = "user"
+        self._grad_of: int | None = None
+        self._placeholder_names: dict[str, int] = {}
+
+    def __repr__(self) -> str:
+        return f"<symgrad.Graph with {self.nx.number_of_nodes()} nodes>"
+
+    # -- building ------------------------------------------------------------------------------
+    def add_node(
+        self,
+        op: str,
+        inputs: tuple[int, ...],
+        shape: tuple | None,
+        dtype: np.dtype | None,
+        params: tuple = (),
+        name: str | None = None,
+        **extra: Any,
+    ) -> int:
+        """Adds one node and its edges; returns its id. Builders call this through ops.apply."""
+        nid = self._next_id
+        self._next_id = nid + 1
+        attrs = dict(op=op, inputs=inputs, shape=shape, dtype=dtype, params=params, name=name,
+                     origin=self._origin, **extra)
+        if self._grad_of is not None:
+            attrs["grad_of"] = self._grad_of
+        self.nx.add_node(nid, **attrs)
+        for i in set(inputs):
+            self.nx.add_edge(i, nid)
+        return nid
+
+    @contextmanager
+    def origin(self, origin: str, grad_of: int | None = None) -> Iterator[None]:
+        """Nodes added inside get this origin (and `grad_of`, the forward node they derive from)."""
+        if origin not in ORIGINS:
+            raise ValueError(f"origin must be one of {ORIGINS}, got {origin!r}")
+        saved = self._origin, self._grad_of
+        self._origin, self._grad_of = origin, grad_of
+        try:
+            yield
+        finally:
+            self._origin, self._grad_of = saved
+
+    def placeholder(self, name: str, shape: object = (), dtype: object = "float64") -> Tensor:
+        """A value fed at run time; a None dimension is fixed only then."""
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"a placeholder needs a non-empty string name, got {name!r}")
+        if name in self._placeholder_names:
+            raise GraphError(f"this graph already has a placeholder named {name!r}")
+        nid = self.add_node(PLACEHOLDER, (), as_shape(shape), np.dtype(dtype), name=name)
+        self._placeholder_names[name] = nid
+        return self._handle(nid)
+
+    def constant(self, value: object, name: str | None = None) -> Tensor:
+        """A constant node; it keeps its own read-only copy of `value`."""
+        array = np.array(value)
+        if array.dtype == object:
+            raise TypeError(f"constant {name or ''}: cannot hold a value of type {type(value)}")
+        array.flags.writeable = False
+        nid = self.add_node(CONSTANT, (), array.shape, array.dtype, name=name, value=array)
+        return self._handle(nid)
+
+    # -- looking up ----------------------------------------------------------------------------
+    def tensor(self, key: int | str) -> Tensor:
+        """The tensor of a node id, or of the one node with that name."""
+        if isinstance(key, str):
+            found = [n for n, a in self.nx.nodes(data="name") if a == key]
+            if len(found) != 1:
+                what = "no node" if not found else f"{len(found)} nodes ({found})"
+                raise GraphError(f"{what} named {key!r} in this graph")
+            key = found[0]
+        if key not in self.nx:
+            raise GraphError(f"no node with id {key!r} in this graph")
+        return self._handle(key)
+
+    def placeholders(self) -> list[Tensor]:
+        """The placeholder tensors, in the order they were made."""
+        return [self._handle(n) for n in sorted(self.nx.nodes) if self.is_placeholder(n)]
+
+    def is_placeholder(self, nid: int) -> bool:
+        return self.nx.nodes[nid]["op"] == PLACEHOLDER
+
+    def is_leaf(self, nid: int) -> bool:
+        return self.nx.nodes[nid]["op"] in (PLACEHOLDER, CONSTANT)
+
+    # The three subroutines of the book's section 6.5.6, one call each on the DiGraph.
+    def get_inputs(self, t: Tensor) -> list[Tensor]:
+        return [self._handle(i) for i in self.nx.nodes[t.id]["inputs"]]
+
+    def get_consumers(self, t: Tensor) -> list[Tensor]:
+        return [self._handle(c) for c in self.nx.successors(t.id)]
+
+    def get_operation(self, t: Tensor) -> OpDef:
+        from .ops.base import OPS
+
+        return OPS[self.nx.nodes[t.id]["op"]]
+
+    # -- walking -------------------------------------------------------------------------------
+    def ancestors(self, nids: Iterable[int], stop: Iterable[int] = ()) -> set[int]:
+        """`nids` and every node they are computed from; the walk does not pass `stop` nodes."""
+        nodes = self.nx.nodes
+        stop = set(stop)
+        seen: set[int] = set()
+        todo = list(nids)
+        while todo:
+            n = todo.pop()
+            if n in seen:
+                continue
+            seen.add(n)
+            if n not in stop:
+                todo.extend(nodes[n]["inputs"])
+        return seen
+
+    def topo_order(self, nids: Iterable[int], stop: Iterable[int] = ()) -> list[int]:
+        """The ancestors of `nids` (themselves included), inputs before consumers."""
+        return sorted(self.ancestors(nids, stop))
+
+    def prune(self, keep: Iterable[Tensor] | Tensor) -> None:
+        """Drops every node that is not needed to compute the tensors in `keep`."""
+        from .tensor import as_tensor_list
+
+        needed = self.ancestors(t.id for t in as_tensor_list(keep, self, "prune"))
+        doomed = [n for n in self.nx.nodes if n not in needed]
+        self.nx.remove_nodes_from(doomed)
+        self._placeholder_names = {k: v for k, v in self._placeholder_names.items() if v in needed}
+
+    def label(self, nid: int) -> str:
+        """How errors name a node: its name, or op#id."""
+        a = self.nx.nodes[nid]
+        return a["name"] if a.get("name") else f"{a['op']}#{nid}"
+
+    def _handle(self, nid: int) -> Tensor:
+        from .tensor import Tensor
+
+        return Tensor(self, nid)

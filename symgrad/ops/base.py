@@ -1,0 +1,134 @@
+"""OpDef records, the OPS registry, and apply(): lift inputs, infer, add the node.
+
+An operation is one record holding its shape/dtype rule, its NumPy compute and its derivative rule.
+Everything else (evaluator, derivative pass, exporters) reads these records and names no op.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from ..errors import GraphError, ShapeError
+from ..graph import Graph
+from ..shapes import scalar_dtype
+from ..tensor import Tensor
+
+Signature = tuple  # (shape, dtype), or one such pair per output for a multi-output op
+
+
+@dataclass(frozen=True)
+class OpDef:
+    """One operation.
+
+    Attributes:
+        name: the op's name: node attribute "op", OPS key, builder name.
+        infer: `infer(inputs, **params) -> (shape, dtype)` from the input tensors; checks and raises
+            ShapeError naming the op and the shapes. A multi-output op returns one pair per output.
+        compute: `compute(*arrays, **params) -> ndarray` in plain NumPy (a tuple when multi-output).
+        bprop: `bprop(out, g) -> sequence` of one gradient per input (None where nothing flows),
+            given the node's tensor and the gradient on its output (a tuple when multi-output).
+            None: the op has no derivative.
+        normalize: optional `normalize(inputs, **params) -> dict` giving canonical params
+            (for example axis=-1 -> axis=1), so that equal computations have equal keys.
+        n_outputs: outputs of one node; each is held through an "output" node.
+        commutative: inputs may be swapped (used when merging equal computations).
+    """
+
+    name: str
+    infer: Callable[..., Signature]
+    compute: Callable[..., Any]
+    bprop: Callable[..., Sequence[Any]] | None = None
+    normalize: Callable[..., dict] | None = None
+    n_outputs: int = 1
+    commutative: bool = False
+
+
+OPS: dict[str, OpDef] = {}
+
+
+def register(opdef: OpDef, *, replace: bool = False) -> OpDef:
+    """Adds an operation to OPS; `apply(opdef.name, inputs, **params)` then builds its nodes."""
+    if not isinstance(opdef, OpDef):
+        raise TypeError(f"register expects an OpDef, got {type(opdef).__name__}")
+    if opdef.name in OPS and not replace:
+        raise ValueError(f"an op named {opdef.name!r} is registered already (replace=True)")
+    OPS[opdef.name] = opdef
+    return opdef
+
+
+def apply(name: str, inputs: Sequence[Any], **params: Any) -> Any:
+    """Builds one node of op `name`: returns its Tensor, or a tuple of tensors if multi-output.
+
+    Python numbers and arrays among `inputs` become constants; a Python number takes the dtype
+    of the tensors beside it (float32 stays float32).
+    """
+    opdef = OPS.get(name)
+    if opdef is None:
+        raise ValueError(f"unknown op {name!r}; register it first with symgrad.register")
+    tensors = lift(name, inputs)
+    if opdef.normalize is not None:
+        params = opdef.normalize(tensors, **params)
+    sig = opdef.infer(tensors, **params)
+    key = tuple(sorted(params.items()))
+    try:
+        hash(key)
+    except TypeError:
+        raise TypeError(f"{name}: params must be hashable, got {params!r}") from None
+    graph = tensors[0].graph
+    ids = tuple(t.id for t in tensors)
+    if opdef.n_outputs == 1:
+        return Tensor(graph, graph.add_node(name, ids, sig[0], sig[1], key))
+    nid = graph.add_node(name, ids, None, None, key, outputs=tuple(sig))
+    multi = Tensor(graph, nid)
+    return tuple(apply("output", [multi], index=i) for i in range(opdef.n_outputs))
+
+
+def lift(name: str, inputs: Sequence[Any]) -> list[Tensor]:
+    """The inputs as tensors of one graph; numbers and arrays become constant nodes."""
+    graph: Graph | None = None
+    for x in inputs:
+        if isinstance(x, Tensor):
+            if graph is None:
+                graph = x.graph
+            elif x.graph is not graph:
+                raise GraphError(f"{name}: tensors {x.label} and the others belong to other graphs")
+    if graph is None:
+        raise TypeError(f"{name}: needs at least one symgrad Tensor among its inputs")
+    if all(isinstance(x, Tensor) for x in inputs):
+        return list(inputs)
+    dtypes = [x.dtype for x in inputs if isinstance(x, Tensor)]
+    out = []
+    for x in inputs:
+        if isinstance(x, Tensor):
+            out.append(x)
+        elif type(x) in (bool, int, float, complex):
+            out.append(graph.constant(np.asarray(x, dtype=scalar_dtype(x, dtypes))))
+        else:
+            out.append(graph.constant(x))
+    return out
+
+
+@lru_cache(maxsize=4096)
+def probe_dtype(compute: Callable, specs: tuple[tuple[np.dtype, int], ...], params: tuple = ()
+                ) -> np.dtype:
+    """The dtype NumPy gives `compute` on arrays of these (dtype, ndim): one tiny run, cached."""
+    args = [np.ones((1,) * ndim, dtype=d) for d, ndim in specs]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return np.asarray(compute(*args, **dict(params))).dtype
+
+
+def dtype_of(name: str, compute: Callable, inputs: Sequence[Tensor], **params: Any) -> np.dtype:
+    """probe_dtype with a ShapeError naming the op when NumPy refuses these dtypes."""
+    specs = tuple((t.dtype, t.ndim) for t in inputs)
+    try:
+        return probe_dtype(compute, specs, tuple(sorted(params.items())))
+    except TypeError as e:
+        names = ", ".join(str(t.dtype) for t in inputs)
+        raise ShapeError(f"{name}: NumPy refuses dtypes ({names}): {e}") from None

@@ -1,0 +1,127 @@
+"""Elementwise operations and comparisons: broadcasting shape rule, NumPy dtype, derivative.
+
+Derivative rules return broadcast-shaped terms; the derivative pass sums each to its input's shape.
+Conventions at kinks (docs/conventions.md): relu'(0) = 0, |x|'(0) = 0, sqrt'(0) = inf, and
+maximum/minimum share the gradient equally between tied inputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from ..shapes import broadcast
+from .base import OpDef, apply, dtype_of, register
+
+
+def elementwise(
+    name: str, compute: Callable, bprop: Callable | None, commutative: bool = False
+) -> OpDef:
+    """Registers an elementwise op: NumPy broadcasting of all inputs, NumPy's result dtype."""
+
+    def infer(inputs):
+        shape = broadcast(name, *(t.shape for t in inputs))
+        return shape, dtype_of(name, compute, inputs)
+
+    return register(OpDef(name, infer, compute, bprop, commutative=commutative))
+
+
+def no_grad(out, g):
+    """For ops whose result carries no gradient (booleans, integers): nothing flows back."""
+    return (None,) * len(out.inputs)
+
+
+# -- builders (the public names of API.md) -------------------------------------------------------
+def add(x, y): return apply("add", [x, y])
+def subtract(x, y): return apply("subtract", [x, y])
+def multiply(x, y): return apply("multiply", [x, y])
+def divide(x, y): return apply("divide", [x, y])
+def power(x, y): return apply("power", [x, y])
+def maximum(x, y): return apply("maximum", [x, y])
+def minimum(x, y): return apply("minimum", [x, y])
+def negative(x): return apply("negative", [x])
+def exp(x): return apply("exp", [x])
+def log(x): return apply("log", [x])
+def log1p(x): return apply("log1p", [x])
+def sqrt(x): return apply("sqrt", [x])
+def square(x): return apply("square", [x])
+def abs(x): return apply("abs", [x])  # noqa: A001 - NumPy's name, as API.md fixes it
+def sign(x): return apply("sign", [x])
+def sin(x): return apply("sin", [x])
+def cos(x): return apply("cos", [x])
+def tanh(x): return apply("tanh", [x])
+def sigmoid(x): return apply("sigmoid", [x])
+def relu(x): return apply("relu", [x])
+def softplus(x): return apply("softplus", [x])
+def where(cond, x, y): return apply("where", [cond, x, y])
+def less(x, y): return apply("less", [x, y])
+def less_equal(x, y): return apply("less_equal", [x, y])
+def greater(x, y): return apply("greater", [x, y])
+def greater_equal(x, y): return apply("greater_equal", [x, y])
+def equal(x, y): return apply("equal", [x, y])
+def not_equal(x, y): return apply("not_equal", [x, y])
+
+
+def _sigmoid(x):
+    return 0.5 * np.tanh(0.5 * x) + 0.5  # no overflow for large |x|, unlike 1 / (1 + exp(-x))
+
+
+def _relu(x):
+    return np.maximum(x, 0)
+
+
+def _softplus(x):
+    return np.logaddexp(0, x)  # log(1 + e^x) without overflow
+
+
+def _tied_share(x, y, g):
+    """The gradient maximum/minimum pass to x: all of g where x wins, half of it at a tie."""
+    return where(equal(x, y), g * 0.5, 0)
+
+
+def _maximum_bprop(out, g):
+    x, y = out.inputs
+    tie = _tied_share(x, y, g)
+    return where(x > y, g, tie), where(y > x, g, tie)
+
+
+def _minimum_bprop(out, g):
+    x, y = out.inputs
+    tie = _tied_share(x, y, g)
+    return where(x < y, g, tie), where(y < x, g, tie)
+
+
+def _power_bprop(out, g):
+    x, y = out.inputs
+    # d x^y = y x^(y-1) dx + x^y log(x) dy; the dy term is built only if y is on the path
+    return g * y * power(x, y - 1), g * out * log(x)
+
+
+elementwise("add", np.add, lambda out, g: (g, g), commutative=True)
+elementwise("subtract", np.subtract, lambda out, g: (g, -g))
+elementwise("multiply", np.multiply, commutative=True,
+            bprop=lambda out, g: (g * out.inputs[1], g * out.inputs[0]))
+elementwise("divide", np.divide,   # d(x/y) = dx/y - (x/y) dy/y
+            bprop=lambda out, g: (g / out.inputs[1], -(g * out) / out.inputs[1]))
+elementwise("power", np.power, _power_bprop)
+elementwise("maximum", np.maximum, _maximum_bprop, commutative=True)
+elementwise("minimum", np.minimum, _minimum_bprop, commutative=True)
+elementwise("negative", np.negative, lambda out, g: (-g,))
+elementwise("exp", np.exp, lambda out, g: (g * out,))                     # reuse exp(x) itself
+elementwise("log", np.log, lambda out, g: (g / out.inputs[0],))
+elementwise("log1p", np.log1p, lambda out, g: (g / (out.inputs[0] + 1),))
+elementwise("sqrt", np.sqrt, lambda out, g: (g / (out * 2),))            # inf at 0
+elementwise("square", np.square, lambda out, g: (g * (out.inputs[0] * 2),))
+elementwise("abs", np.abs, lambda out, g: (g * sign(out.inputs[0]),))    # 0 at 0
+elementwise("sign", np.sign, lambda out, g: (g * 0,))                    # zero, yet connected
+elementwise("sin", np.sin, lambda out, g: (g * cos(out.inputs[0]),))
+elementwise("cos", np.cos, lambda out, g: (-(g * sin(out.inputs[0])),))
+elementwise("tanh", np.tanh, lambda out, g: (g * (1 - out * out),))
+elementwise("sigmoid", _sigmoid, lambda out, g: (g * (out * (1 - out)),))
+elementwise("relu", _relu, lambda out, g: (where(out.inputs[0] > 0, g, 0),))  # 0 at 0
+elementwise("softplus", _softplus, lambda out, g: (g * sigmoid(out.inputs[0]),))
+elementwise("where", np.where,
+            bprop=lambda out, g: (None, where(out.inputs[0], g, 0), where(out.inputs[0], 0, g)))
+for _name in ("less", "less_equal", "greater", "greater_equal", "equal", "not_equal"):
+    elementwise(_name, getattr(np, _name), no_grad, commutative=_name in ("equal", "not_equal"))

@@ -1,0 +1,107 @@
+"""Network operations: softmax, log_softmax and softmax_cross_entropy (probabilities or indices)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import ShapeError
+from ..shapes import dims_match, float_dtype, normalize_axis, promote, show
+from .base import OpDef, apply, register
+from .elementwise import exp, no_grad
+from .reductions import _logsumexp
+from .shape import expand_dims
+
+
+def softmax(x, axis=-1):
+    return apply("softmax", [x], axis=axis)
+
+
+def log_softmax(x, axis=-1):
+    return apply("log_softmax", [x], axis=axis)
+
+
+def softmax_cross_entropy(logits, labels):
+    """Cross-entropy of softmax(logits) over the last axis, against probabilities or indices."""
+    return apply("softmax_cross_entropy", [logits, labels])
+
+
+def _softmax(x, *, axis):
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def _log_softmax(x, *, axis):
+    return x - _logsumexp(x, axis=axis, keepdims=True)
+
+
+def _float_same_shape(inputs, axis):
+    x = inputs[0]
+    return x.shape, float_dtype(x.dtype)
+
+
+def _normalize_axis(name):
+    return lambda inputs, axis=-1: {"axis": normalize_axis(name, axis, inputs[0].ndim)}
+
+
+def _softmax_bprop(out, g):
+    axis = out.params["axis"]
+    return (out * (g - (g * out).sum(axis=axis, keepdims=True)),)
+
+
+def _log_softmax_bprop(out, g):
+    axis = out.params["axis"]
+    return (g - exp(out) * g.sum(axis=axis, keepdims=True),)
+
+
+register(OpDef("softmax", _float_same_shape, _softmax, _softmax_bprop,
+               normalize=_normalize_axis("softmax")))
+register(OpDef("log_softmax", _float_same_shape, _log_softmax, _log_softmax_bprop,
+               normalize=_normalize_axis("log_softmax")))
+
+
+def _is_index(labels) -> bool:
+    return labels.dtype.kind in "iu"
+
+
+def _sce(z, labels):
+    lse = _logsumexp(z, axis=-1, keepdims=True)
+    if _is_index(labels):
+        return (lse - np.take_along_axis(z, labels[..., None], -1))[..., 0]
+    return np.sum(labels * (lse - z), axis=-1)
+
+
+def _sce_infer(inputs):
+    z, labels = inputs
+    if z.ndim == 0 or z.dtype.kind not in "fc":
+        raise ShapeError(f"softmax_cross_entropy: logits {z.label} must be floats with at least "
+                         f"one dimension, got {show(z.shape)} {z.dtype}")
+    want = z.shape[:-1] if _is_index(labels) else z.shape
+    if labels.ndim != len(want) or not all(map(dims_match, labels.shape, want)):
+        kind = "class indices" if _is_index(labels) else "probabilities"
+        raise ShapeError(f"softmax_cross_entropy: logits {show(z.shape)} need {kind} of shape "
+                         f"{show(want)}, got {show(labels.shape)}")
+    shape = tuple(a if a is not None else b for a, b in zip(z.shape[:-1], labels.shape))
+    dtype = z.dtype if _is_index(labels) else promote((z.dtype, float_dtype(labels.dtype)))
+    return shape, dtype
+
+
+def _sce_bprop(out, g):
+    z, labels = out.inputs
+    g = expand_dims(g, (z.ndim - 1,))
+    if _is_index(labels):
+        return g * (softmax(z) - apply("one_hot", [labels, z])), None
+    # J = sum(p) lse(z) - sum(p z): dJ/dz = softmax(z) sum(p) - p, dJ/dp = lse(z) - z
+    return (g * (softmax(z) * labels.sum(axis=-1, keepdims=True) - labels),
+            -(g * log_softmax(z)))
+
+
+def _one_hot(labels, like):
+    return (labels[..., None] == np.arange(like.shape[-1])).astype(like.dtype)
+
+
+register(OpDef("softmax_cross_entropy", _sce_infer, _sce, _sce_bprop))
+register(OpDef(  # class indices as rows of zeros and ones, as wide and typed as `like`
+    "one_hot",
+    infer=lambda inputs: (inputs[0].shape + inputs[1].shape[-1:], inputs[1].dtype),
+    compute=_one_hot, bprop=no_grad,
+))

@@ -1,0 +1,403 @@
+"""Operations that move, select or broadcast elements: transpose, reshape, indexing, joining.
+
+Also the internal ops derivative rules need when a shape is only known at run time (`sum_to`,
+`broadcast_to` and `reshape` given a tensor whose shape to take) and the adjoints of indexing.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from ..errors import ShapeError
+from ..shapes import (
+    as_shape,
+    dims_match,
+    normalize_axis,
+    promote,
+    show,
+    size,
+)
+from ..tensor import Tensor
+from .base import OpDef, apply, register
+from .control import zeros_like
+
+
+def _like_shape(like, shape):
+    return like.shape if like is not None else shape
+
+
+def is_static(shape) -> bool:
+    return None not in shape
+
+
+# -- transpose -----------------------------------------------------------------------------------
+def transpose(x, axes=None):
+    return apply("transpose", [x], axes=axes)
+
+
+def _transpose_normalize(inputs, axes=None):
+    ndim = inputs[0].ndim
+    if axes is None:
+        return {"axes": tuple(range(ndim))[::-1]}
+    axes = tuple(normalize_axis("transpose", a, ndim) for a in axes)
+    if sorted(axes) != list(range(ndim)):
+        shape = show(inputs[0].shape)
+        raise ShapeError(f"transpose: axes {axes} are not a permutation for {shape}")
+    return {"axes": axes}
+
+
+register(OpDef(
+    "transpose",
+    infer=lambda inputs, axes: (tuple(inputs[0].shape[a] for a in axes), inputs[0].dtype),
+    compute=np.transpose,
+    bprop=lambda out, g: (transpose(g, tuple(np.argsort(out.params["axes"]).tolist())),),
+    normalize=_transpose_normalize,
+))
+
+
+# -- reshape and broadcast_to, also "like a tensor" for shapes known only at run time ------------
+def reshape(x, shape):
+    return apply("reshape", [x], shape=tuple(shape) if not isinstance(shape, int) else (shape,))
+
+
+def reshape_like(x: Tensor, like: Tensor) -> Tensor:
+    """x reshaped to the shape `like` has when the graph runs."""
+    if x.shape == like.shape and is_static(x.shape):
+        return x
+    if is_static(like.shape):
+        return apply("reshape", [x], shape=like.shape)
+    return apply("reshape", [x, like], shape=None)
+
+
+def _reshape(x, like=None, *, shape=None):
+    return np.reshape(x, _like_shape(like, shape))
+
+
+def _reshape_infer(inputs, shape):
+    x = inputs[0]
+    if shape is None:
+        return inputs[1].shape, x.dtype
+    if sum(d == -1 for d in shape) > 1 or any(not isinstance(d, int) or d < -1 for d in shape):
+        raise ShapeError(f"reshape: bad target shape {shape} for {show(x.shape)}")
+    n, known = size(x.shape), [d for d in shape if d != -1]
+    prod = int(np.prod(known)) if known else 1
+    if n is None:
+        return tuple(None if d == -1 else d for d in shape), x.dtype
+    if -1 in shape:
+        if prod == 0 or n % prod:
+            raise ShapeError(f"reshape: cannot reshape {show(x.shape)} into {shape}")
+        return tuple(n // prod if d == -1 else d for d in shape), x.dtype
+    if prod != n:
+        raise ShapeError(f"reshape: cannot reshape {show(x.shape)} into {show(shape)}")
+    return tuple(shape), x.dtype
+
+
+register(OpDef(
+    "reshape", infer=_reshape_infer, compute=_reshape,
+    bprop=lambda out, g: (reshape_like(g, out.inputs[0]), None),
+))
+
+
+def broadcast_to(x, shape):
+    shape = as_shape(shape, "broadcast_to shape")
+    if not is_static(shape):
+        raise ShapeError(f"broadcast_to: target shape {show(shape)} must be fully known")
+    return apply("broadcast_to", [x], shape=shape)
+
+
+def broadcast_like(x: Tensor, like: Tensor) -> Tensor:
+    """x broadcast to the shape `like` has when the graph runs."""
+    if x.shape == like.shape and is_static(x.shape):
+        return x
+    if is_static(like.shape):
+        return apply("broadcast_to", [x], shape=like.shape)
+    return apply("broadcast_to", [x, like], shape=None)
+
+
+def _broadcast_to(x, like=None, *, shape=None):
+    return np.broadcast_to(x, _like_shape(like, shape))
+
+
+def _broadcast_infer(inputs, shape):
+    x = inputs[0]
+    target = inputs[1].shape if shape is None else shape
+    lead = len(target) - x.ndim
+    if lead < 0 or not all(d == 1 or dims_match(d, t) for d, t in zip(x.shape, target[lead:])):
+        raise ShapeError(f"broadcast_to: cannot broadcast {show(x.shape)} to {show(target)}")
+    return tuple(target), x.dtype
+
+
+register(OpDef(
+    "broadcast_to", infer=_broadcast_infer, compute=_broadcast_to,
+    bprop=lambda out, g: (sum_like(g, out.inputs[0]), None),
+))
+
+
+def sum_like(x: Tensor, like: Tensor) -> Tensor:
+    """x summed over broadcast dimensions down to the shape `like` has at run time."""
+    if x.shape == like.shape and is_static(x.shape):
+        return x
+    if is_static(like.shape):
+        return apply("sum_to", [x], shape=like.shape)
+    return apply("sum_to", [x, like], shape=None)
+
+
+def _sum_to(x, like=None, *, shape=None):
+    shape = _like_shape(like, shape)
+    if x.shape == shape:
+        return x
+    lead = x.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, d in enumerate(shape) if d == 1 and x.shape[lead + i] != 1
+    )
+    return np.sum(x, axis=axes, keepdims=True).reshape(shape)
+
+
+register(OpDef(
+    "sum_to",
+    infer=lambda inputs, shape: (inputs[1].shape if shape is None else shape, inputs[0].dtype),
+    compute=_sum_to,
+    bprop=lambda out, g: (broadcast_like(g, out.inputs[0]), None),
+))
+
+
+def expand_dims(x: Tensor, axes: tuple[int, ...]) -> Tensor:
+    """x with new axes of length 1 at `axes` (positions in the result)."""
+    return apply("expand_dims", [x], axis=tuple(axes))
+
+
+def _expand_infer(inputs, axis):
+    shape = list(inputs[0].shape)
+    for a in sorted(axis):
+        shape.insert(a, 1)
+    return tuple(shape), inputs[0].dtype
+
+
+register(OpDef(
+    "expand_dims", infer=_expand_infer, compute=np.expand_dims,
+    bprop=lambda out, g: (apply("sum", [g], axis=out.params["axis"], keepdims=False),),
+))
+
+
+# -- basic indexing ------------------------------------------------------------------------------
+def getitem(x, index):
+    return apply("getitem", [x], index=_encode_index(index))
+
+
+def _encode_index(index) -> tuple:
+    """A basic index as a hashable tuple: int, None, "..." or ("slice", start, stop, step)."""
+    items = index if isinstance(index, tuple) else (index,)
+    out = []
+    for item in items:
+        if item is None or item is Ellipsis:
+            out.append("..." if item is Ellipsis else None)
+        elif isinstance(item, (int, np.integer)) and not isinstance(item, (bool, np.bool_)):
+            out.append(int(item))
+        elif isinstance(item, slice) and all(
+            v is None or (isinstance(v, (int, np.integer)) and not isinstance(v, bool))
+            for v in (item.start, item.stop, item.step)
+        ):
+            if item.step == 0:
+                raise ValueError("slice step cannot be zero")
+            out.append(("slice", *(None if v is None else int(v)
+                                   for v in (item.start, item.stop, item.step))))
+        else:
+            raise TypeError(
+                f"tensor indexing takes ints, slices of ints, None and ...; got {item!r} "
+                "(use sg.take to index with an array or a tensor)"
+            )
+    return tuple(out)
+
+
+@lru_cache(maxsize=1024)
+def decode_index(index: tuple) -> tuple:
+    """The NumPy index an encoded one stands for."""
+    return tuple(Ellipsis if i == "..." else slice(*i[1:]) if isinstance(i, tuple) else i
+                 for i in index)
+
+
+def _getitem(x, *, index):
+    return x[decode_index(index)]
+
+
+def _getitem_infer(inputs, index):
+    shape = inputs[0].shape
+    consumed = sum(1 for i in index if i is not None and i != "...")
+    if consumed > len(shape) or index.count("...") > 1:
+        raise ShapeError(f"getitem: too many indices {index} for shape {show(shape)}")
+    dims = iter(shape)
+    out: list[int | None] = []
+    for item in index:
+        if item is None:
+            out.append(1)
+        elif item == "...":
+            out.extend(next(dims) for _ in range(len(shape) - consumed))
+        elif isinstance(item, tuple):
+            d = next(dims)
+            out.append(None if d is None else len(range(*slice(*item[1:]).indices(d))))
+        else:
+            d = next(dims)
+            if d is not None and not -d <= item < d:
+                raise ShapeError(f"getitem: index {item} is out of range for shape {show(shape)}")
+    out.extend(dims)
+    return tuple(out), inputs[0].dtype
+
+
+register(OpDef(
+    "getitem", infer=_getitem_infer, compute=_getitem,
+    bprop=lambda out, g: (apply("scatter", [g, out.inputs[0]], index=out.params["index"]),),
+))
+
+
+def _scatter(g, like, *, index):
+    z = np.zeros(like.shape, dtype=g.dtype)
+    z[decode_index(index)] = g
+    return z
+
+
+register(OpDef(  # adjoint of getitem: g placed at `index` in zeros shaped like the input
+    "scatter",
+    infer=lambda inputs, index: (inputs[1].shape, inputs[0].dtype),
+    compute=_scatter,
+    bprop=lambda out, g: (apply("getitem", [g], index=out.params["index"]), None),
+))
+
+
+# -- take: gather along an axis with an integer index array --------------------------------------
+def take(x, indices, axis=None):
+    if not isinstance(indices, Tensor):
+        indices = np.asarray(indices)
+        if indices.dtype.kind not in "iu":
+            raise TypeError(f"take: indices must be integers, got dtype {indices.dtype}")
+    return apply("take", [x, indices], axis=axis)
+
+
+def _take_normalize(inputs, axis=None):
+    return {"axis": None if axis is None else normalize_axis("take", axis, inputs[0].ndim)}
+
+
+def _take_infer(inputs, axis):
+    x, idx = inputs
+    if idx.dtype.kind not in "iu":
+        raise ShapeError(f"take: indices {idx.label} must be integers, got dtype {idx.dtype}")
+    if axis is None:
+        return idx.shape, x.dtype
+    return x.shape[:axis] + idx.shape + x.shape[axis + 1:], x.dtype
+
+
+def _scatter_add(g, like, indices, *, axis):
+    z = np.zeros(like.shape, dtype=g.dtype)
+    if axis is None:
+        np.add.at(z.reshape(-1), indices, g)  # repeated indices accumulate
+    else:
+        np.add.at(z, (slice(None),) * axis + (indices,), g)
+    return z
+
+
+register(OpDef(
+    "take", infer=_take_infer, compute=np.take, normalize=_take_normalize,
+    bprop=lambda out, g: (
+        apply("scatter_add", [g, out.inputs[0], out.inputs[1]], axis=out.params["axis"]), None),
+))
+register(OpDef(  # adjoint of take: g added at `indices` into zeros shaped like the input
+    "scatter_add",
+    infer=lambda inputs, axis: (inputs[1].shape, inputs[0].dtype),
+    compute=_scatter_add,
+    bprop=lambda out, g: (take(g, out.inputs[2], out.params["axis"]), None, None),
+))
+
+
+# -- joining -------------------------------------------------------------------------------------
+def concatenate(tensors, axis=0):
+    return apply("concatenate", list(tensors), axis=axis)
+
+
+def stack(tensors, axis=0):
+    return apply("stack", list(tensors), axis=axis)
+
+
+def _join_normalize(name, extra):
+    def normalize(inputs, axis=0):
+        if not inputs:
+            raise ValueError(f"{name} needs at least one tensor")
+        ndims = {t.ndim for t in inputs}
+        if len(ndims) != 1:
+            shapes = ", ".join(show(t.shape) for t in inputs)
+            raise ShapeError(f"{name}: tensors of different ranks: {shapes}")
+        return {"axis": normalize_axis(name, axis, ndims.pop() + extra)}
+    return normalize
+
+
+def _merged_dims(name, inputs, skip):
+    """The shape all inputs share, axis `skip` aside; None dims take a known size if any."""
+    shapes = [t.shape for t in inputs]
+    merged = list(shapes[0])
+    for s in shapes[1:]:
+        for i, d in enumerate(s):
+            if i == skip:
+                continue
+            if not dims_match(merged[i], d):
+                raise ShapeError(f"{name}: shapes {', '.join(show(s) for s in shapes)} differ")
+            merged[i] = d if merged[i] is None else merged[i]
+    return merged, promote(t.dtype for t in inputs)
+
+
+def _concatenate_infer(inputs, axis):
+    merged, dtype = _merged_dims("concatenate", inputs, axis)
+    sizes = [t.shape[axis] for t in inputs]
+    merged[axis] = None if None in sizes else sum(sizes)
+    return tuple(merged), dtype
+
+
+def _stack_infer(inputs, axis):
+    merged, dtype = _merged_dims("stack", inputs, -1)
+    merged.insert(axis, len(inputs))
+    return tuple(merged), dtype
+
+
+def _concat_part(g, *parts, index, axis):
+    start = sum(p.shape[axis] for p in parts[:index])
+    return g[(slice(None),) * axis + (slice(start, start + parts[index].shape[axis]),)]
+
+
+def _concat_part_infer(inputs, index, axis):
+    shape = list(inputs[0].shape)
+    shape[axis] = inputs[1 + index].shape[axis]
+    return tuple(shape), inputs[0].dtype
+
+
+def _concat_part_bprop(out, g):
+    _, *parts = out.inputs
+    index, axis = out.params["index"], out.params["axis"]
+    pieces = [g if i == index else zeros_like(p).astype(g.dtype) for i, p in enumerate(parts)]
+    return (concatenate(pieces, axis),) + (None,) * len(parts)
+
+
+register(OpDef(
+    "concatenate", infer=_concatenate_infer, compute=lambda *xs, axis: np.concatenate(xs, axis),
+    normalize=_join_normalize("concatenate", 0),
+    bprop=lambda out, g: tuple(
+        apply("concat_part", [g, *out.inputs], index=i, axis=out.params["axis"])
+        for i in range(len(out.inputs))),
+))
+register(OpDef(  # the slice of a concatenation's gradient that belongs to input `index`
+    "concat_part", infer=_concat_part_infer, compute=_concat_part, bprop=_concat_part_bprop,
+))
+register(OpDef(
+    "stack", infer=_stack_infer, compute=lambda *xs, axis: np.stack(xs, axis),
+    normalize=_join_normalize("stack", 1),
+    bprop=lambda out, g: tuple(
+        getitem(g, (slice(None),) * out.params["axis"] + (i,)) for i in range(len(out.inputs))),
+))
+
+
+# -- one output of a multi-output node -----------------------------------------------------------
+register(OpDef(
+    "output",
+    infer=lambda inputs, index: inputs[0]._a["outputs"][index],
+    compute=lambda t, *, index: t[index],
+    bprop=lambda out, g: (tuple(g if i == out.params["index"] else None
+                                for i in range(len(out.inputs[0]._a["outputs"]))),),
+))

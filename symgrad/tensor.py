@@ -1,0 +1,170 @@
+"""Tensor: the handle of one node. Operators and methods are one-line calls into `ops`.
+
+A Tensor is (graph, node id); equality is node identity, so tensors serve as dict keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .errors import GraphError
+
+if TYPE_CHECKING:
+    from .graph import Graph
+
+
+class Tensor:
+    """A symbolic value: one node of a Graph (or one output of a multi-output node)."""
+
+    __slots__ = ("graph", "id", "_a")
+    __array_ufunc__ = None  # so that `array + tensor` calls Tensor.__radd__
+
+    def __init__(self, graph: Graph, nid: int) -> None:
+        self.graph = graph
+        self.id = nid
+        self._a = graph.nx.nodes[nid]
+
+    # -- what the node holds -------------------------------------------------------------------
+    @property
+    def op(self) -> str:
+        return self._a["op"]
+
+    @property
+    def name(self) -> str | None:
+        return self._a["name"]
+
+    @name.setter
+    def name(self, value: str | None) -> None:
+        if self.op == "placeholder":
+            raise GraphError(f"placeholder {self.name!r} cannot be renamed")
+        self._a["name"] = value
+
+    @property
+    def shape(self) -> tuple:
+        return self._a["shape"]
+
+    @property
+    def ndim(self) -> int:
+        return len(self._a["shape"])
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._a["dtype"]
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self._a["params"])
+
+    @property
+    def inputs(self) -> tuple[Tensor, ...]:
+        g = self.graph
+        return tuple(Tensor(g, i) for i in self._a["inputs"])
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._a["op"] in ("placeholder", "constant")
+
+    @property
+    def label(self) -> str:
+        """How errors and pictures name this node: its name, or op#id."""
+        return self._a["name"] or f"{self._a['op']}#{self.id}"
+
+    def __repr__(self) -> str:
+        from .shapes import show
+
+        shape = show(self.shape) if self.shape is not None else "multi-output"
+        return f"<Tensor {self.label} {shape} {self.dtype}>"
+
+    # -- identity, not arithmetic --------------------------------------------------------------
+    def __hash__(self) -> int:
+        return hash((id(self.graph), self.id))
+
+    def __eq__(self, other: object) -> bool:  # type: ignore[override]
+        return isinstance(other, Tensor) and other.graph is self.graph and other.id == self.id
+
+    def __ne__(self, other: object) -> bool:  # type: ignore[override]
+        return not self.__eq__(other)
+
+    def __bool__(self) -> bool:
+        raise TypeError(
+            f"the truth value of symbolic tensor {self.label} is unknown until it is evaluated; "
+            "use sg.where for a symbolic choice"
+        )
+
+    def __iter__(self):
+        raise TypeError(f"symbolic tensor {self.label} cannot be iterated; index it instead")
+
+    def __len__(self) -> int:
+        raise TypeError(f"len() of symbolic tensor {self.label}; use .shape instead")
+
+    # -- operators -----------------------------------------------------------------------------
+    def __add__(self, other): return _ops().add(self, other)
+    def __radd__(self, other): return _ops().add(other, self)
+    def __sub__(self, other): return _ops().subtract(self, other)
+    def __rsub__(self, other): return _ops().subtract(other, self)
+    def __mul__(self, other): return _ops().multiply(self, other)
+    def __rmul__(self, other): return _ops().multiply(other, self)
+    def __truediv__(self, other): return _ops().divide(self, other)
+    def __rtruediv__(self, other): return _ops().divide(other, self)
+    def __pow__(self, other): return _ops().power(self, other)
+    def __rpow__(self, other): return _ops().power(other, self)
+    def __matmul__(self, other): return _ops().matmul(self, other)
+    def __rmatmul__(self, other): return _ops().matmul(other, self)
+    def __neg__(self): return _ops().negative(self)
+    def __lt__(self, other): return _ops().less(self, other)
+    def __le__(self, other): return _ops().less_equal(self, other)
+    def __gt__(self, other): return _ops().greater(self, other)
+    def __ge__(self, other): return _ops().greater_equal(self, other)
+    def __getitem__(self, index): return _ops().getitem(self, index)
+
+    # -- methods -------------------------------------------------------------------------------
+    @property
+    def T(self) -> Tensor:
+        return _ops().transpose(self)
+
+    def sum(self, axis=None, keepdims: bool = False) -> Tensor:
+        return _ops().sum(self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis=None, keepdims: bool = False) -> Tensor:
+        return _ops().mean(self, axis=axis, keepdims=keepdims)
+
+    def max(self, axis=None, keepdims: bool = False) -> Tensor:
+        return _ops().max(self, axis=axis, keepdims=keepdims)
+
+    def reshape(self, shape) -> Tensor:
+        return _ops().reshape(self, shape)
+
+    def transpose(self, axes=None) -> Tensor:
+        return _ops().transpose(self, axes)
+
+    def astype(self, dtype) -> Tensor:
+        return _ops().cast(self, dtype)
+
+
+_OPS_MODULE = None
+
+
+def _ops():
+    """The ops package, imported late: ops build on Tensor, so Tensor cannot import them first."""
+    global _OPS_MODULE
+    if _OPS_MODULE is None:
+        from . import ops
+
+        _OPS_MODULE = ops
+    return _OPS_MODULE
+
+
+def as_tensor_list(ts: Tensor | Iterable[Tensor], graph: Graph | None, what: str) -> list[Tensor]:
+    """A tensor or a sequence of tensors as a list, all of one graph (that of `graph` if given)."""
+    items = [ts] if isinstance(ts, Tensor) else list(ts)
+    for t in items:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{what}: expected symgrad tensors, got {type(t).__name__}")
+        if graph is None:
+            graph = t.graph
+        elif t.graph is not graph:
+            raise GraphError(f"{what}: tensor {t.label} belongs to another graph")
+    return items
