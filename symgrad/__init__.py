@@ -2,6 +2,7 @@
 
 from .errors import FeedError, FormatError, GradientError, GraphError, ShapeError, SymgradError
 from .evaluate import Function, evaluate, function
+from .grad import grad, gradients, hessian, hvp, jacobian, jvp
 from .graph import Graph
 from .ops import *  # noqa: F403 - the builders of API.md, listed in ops.__all__
 from .ops import __all__ as _op_names
@@ -11,5 +12,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "FeedError", "FormatError", "Function", "GradientError", "Graph", "GraphError", "ShapeError",
-    "SymgradError", "Tensor", "evaluate", "function", *_op_names,
+    "SymgradError", "Tensor", "evaluate", "function", "grad", "gradients", "hessian", "hvp",
+    "jacobian", "jvp", *_op_names,
 ]

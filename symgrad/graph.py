@@ -31,9 +31,14 @@ class Graph:
     def __init__(self) -> None:
         self.nx = nx.DiGraph()
         self._next_id = 0
-        self._origin = "user"
-        self._grad_of: int | None = None
+        self.current_origin = "user"  # what add_node stamps on new nodes (see `origin`)
+        self.current_grad_of: int | None = None
         self._placeholder_names: dict[str, int] = {}
+        self._scalars: dict[tuple, int] = {}  # (dtype, bytes, origin) -> constant node
+        # networkx's own dicts, written directly when a node is added: add_node and add_edge
+        # cost three times as much and node creation is the hot path of the derivative pass.
+        self._node, self._succ, self._pred = self.nx._node, self.nx._succ, self.nx._pred
+        self._nx_cache = getattr(self.nx, "__networkx_cache__", None)
 
     def __repr__(self) -> str:
         return f"<symgrad.Graph with {self.nx.number_of_nodes()} nodes>"
@@ -53,12 +58,17 @@ class Graph:
         nid = self._next_id
         self._next_id = nid + 1
         attrs = dict(op=op, inputs=inputs, shape=shape, dtype=dtype, params=params, name=name,
-                     origin=self._origin, **extra)
-        if self._grad_of is not None:
-            attrs["grad_of"] = self._grad_of
-        self.nx.add_node(nid, **attrs)
-        for i in set(inputs):
-            self.nx.add_edge(i, nid)
+                     origin=self.current_origin, **extra)
+        if self.current_grad_of is not None:
+            attrs["grad_of"] = self.current_grad_of
+        succ = self._succ
+        self._node[nid] = attrs
+        succ[nid] = {}
+        self._pred[nid] = pred = {}
+        for i in inputs:
+            pred[i] = succ[i][nid] = {}
+        if self._nx_cache:
+            self._nx_cache.clear()  # networkx's cache of converted graphs is stale now
         return nid
 
     @contextmanager
@@ -66,12 +76,12 @@ class Graph:
         """Nodes added inside get this origin (and `grad_of`, the forward node they derive from)."""
         if origin not in ORIGINS:
             raise ValueError(f"origin must be one of {ORIGINS}, got {origin!r}")
-        saved = self._origin, self._grad_of
-        self._origin, self._grad_of = origin, grad_of
+        saved = self.current_origin, self.current_grad_of
+        self.current_origin, self.current_grad_of = origin, grad_of
         try:
             yield
         finally:
-            self._origin, self._grad_of = saved
+            self.current_origin, self.current_grad_of = saved
 
     def placeholder(self, name: str, shape: object = (), dtype: object = "float64") -> Tensor:
         """A value fed at run time; a None dimension is fixed only then."""
@@ -90,6 +100,14 @@ class Graph:
             raise TypeError(f"constant {name or ''}: cannot hold a value of type {type(value)}")
         array.flags.writeable = False
         nid = self.add_node(CONSTANT, (), array.shape, array.dtype, name=name, value=array)
+        return self._handle(nid)
+
+    def scalar(self, value: bool | int | float | complex, dtype: np.dtype) -> Tensor:
+        """A 0-d constant, shared by every use of the same value, dtype and origin."""
+        key = (repr(value), dtype, self.current_origin)  # repr tells -0.0 from 0.0
+        nid = self._scalars.get(key)
+        if nid is None or nid not in self._node:
+            nid = self._scalars[key] = self.constant(np.asarray(value, dtype=dtype)).id
         return self._handle(nid)
 
     # -- looking up ----------------------------------------------------------------------------

@@ -25,7 +25,7 @@ class Tensor:
     def __init__(self, graph: Graph, nid: int) -> None:
         self.graph = graph
         self.id = nid
-        self._a = graph.nx.nodes[nid]
+        self._a = graph._node[nid]  # the node's attribute dict in networkx, looked up once
 
     # -- what the node holds -------------------------------------------------------------------
     @property

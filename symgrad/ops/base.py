@@ -7,9 +7,9 @@ Everything else (evaluator, derivative pass, exporters) reads these records and 
 from __future__ import annotations
 
 import warnings
+from functools import lru_cache
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -75,15 +75,17 @@ def apply(name: str, inputs: Sequence[Any], **params: Any) -> Any:
     if opdef.normalize is not None:
         params = opdef.normalize(tensors, **params)
     sig = opdef.infer(tensors, **params)
-    key = tuple(sorted(params.items()))
-    try:
-        hash(key)
-    except TypeError:
-        raise TypeError(f"{name}: params must be hashable, got {params!r}") from None
+    key = tuple(sorted(params.items())) if params else ()
+    if key:
+        try:
+            hash(key)
+        except TypeError:
+            raise TypeError(f"{name}: params must be hashable, got {params!r}") from None
     graph = tensors[0].graph
     ids = tuple(t.id for t in tensors)
     if opdef.n_outputs == 1:
-        return Tensor(graph, graph.add_node(name, ids, sig[0], sig[1], key))
+        extra = {"index": params["index"]} if name == "output" else {}  # API.md: node attribute
+        return Tensor(graph, graph.add_node(name, ids, sig[0], sig[1], key, **extra))
     nid = graph.add_node(name, ids, None, None, key, outputs=tuple(sig))
     multi = Tensor(graph, nid)
     return tuple(apply("output", [multi], index=i) for i in range(opdef.n_outputs))
@@ -102,33 +104,39 @@ def lift(name: str, inputs: Sequence[Any]) -> list[Tensor]:
         raise TypeError(f"{name}: needs at least one symgrad Tensor among its inputs")
     if all(isinstance(x, Tensor) for x in inputs):
         return list(inputs)
-    dtypes = [x.dtype for x in inputs if isinstance(x, Tensor)]
+    dtypes = tuple(x.dtype for x in inputs if isinstance(x, Tensor))
     out = []
     for x in inputs:
         if isinstance(x, Tensor):
             out.append(x)
         elif type(x) in (bool, int, float, complex):
-            out.append(graph.constant(np.asarray(x, dtype=scalar_dtype(x, dtypes))))
+            out.append(graph.scalar(x, _weak_dtype(type(x), dtypes)))
         else:
             out.append(graph.constant(x))
     return out
 
 
-@lru_cache(maxsize=4096)
-def probe_dtype(compute: Callable, specs: tuple[tuple[np.dtype, int], ...], params: tuple = ()
-                ) -> np.dtype:
-    """The dtype NumPy gives `compute` on arrays of these (dtype, ndim): one tiny run, cached."""
-    args = [np.ones((1,) * ndim, dtype=d) for d, ndim in specs]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return np.asarray(compute(*args, **dict(params))).dtype
+@lru_cache(maxsize=1024)
+def _weak_dtype(kind: type, dtypes: tuple[np.dtype, ...]) -> np.dtype:
+    """The dtype a Python number of this type takes beside arrays of `dtypes`."""
+    return scalar_dtype(kind(0), dtypes)
+
+
+_DTYPES: dict[tuple, np.dtype] = {}
 
 
 def dtype_of(name: str, compute: Callable, inputs: Sequence[Tensor], **params: Any) -> np.dtype:
-    """probe_dtype with a ShapeError naming the op when NumPy refuses these dtypes."""
-    specs = tuple((t.dtype, t.ndim) for t in inputs)
-    try:
-        return probe_dtype(compute, specs, tuple(sorted(params.items())))
-    except TypeError as e:
-        names = ", ".join(str(t.dtype) for t in inputs)
-        raise ShapeError(f"{name}: NumPy refuses dtypes ({names}): {e}") from None
+    """The dtype NumPy gives `compute` on arrays like `inputs`: one tiny run per combination of
+    dtypes, ranks and params, remembered; ShapeError naming the op when NumPy refuses them."""
+    key = (compute, *[(t._a["dtype"], len(t._a["shape"])) for t in inputs], *params.items())
+    dtype = _DTYPES.get(key)
+    if dtype is None:
+        args = [np.ones((1,) * t.ndim, dtype=t.dtype) for t in inputs]
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                dtype = _DTYPES[key] = np.asarray(compute(*args, **params)).dtype
+        except TypeError as e:
+            names = ", ".join(str(t.dtype) for t in inputs)
+            raise ShapeError(f"{name}: NumPy refuses dtypes ({names}): {e}") from None
+    return dtype

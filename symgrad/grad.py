@@ -1,0 +1,309 @@
+"""Symbol-to-symbol derivatives (Deep Learning book 6.5): gradients, and what is built on it.
+
+`gradients` is algorithms 6.5/6.6 as one loop over the pruned graph in reverse topological
+order: a grad_table, each op's `bprop` called once per node, contributions summed as they come.
+It knows no differentiation rule: the rules live in the op records. hvp, hessian, jacobian and
+jvp are compositions of `gradients` and so work at any order.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .errors import GradientError, GraphError, ShapeError
+from .graph import Graph
+from .ops import OPS, cast, reshape, stack, stop_gradient, zeros_like
+from .ops.base import lift
+from .ops.shape import sum_like
+from .shapes import dims_match, show, size
+from .tensor import Tensor, as_tensor_list
+
+UNCONNECTED = ("zero", "none", "raise")
+
+
+def gradients(
+    ys: Tensor | Sequence[Tensor],
+    xs: Tensor | Sequence[Tensor],
+    grad_ys: Any = None,
+    *,
+    unconnected: str = "zero",
+) -> list[Tensor | None]:
+    """d(sum of ys)/d(x) for each x, as new nodes of the same graph (origin "gradient").
+
+    Args:
+        grad_ys: the gradient on each y (a tensor or array of y's shape); required for a y
+            that is not a scalar, default 1.
+        unconnected: for an x that y does not depend on through floats: "zero" (zeros of x's
+            shape), "none" (None) or "raise" (GradientError saying why).
+    """
+    if unconnected not in UNCONNECTED:
+        raise ValueError(f"unconnected must be one of {UNCONNECTED}, got {unconnected!r}")
+    ys_list = as_tensor_list(ys, None, "gradients ys")
+    if not ys_list:
+        raise ValueError("gradients needs at least one y")
+    graph = ys_list[0].graph
+    xs_list = as_tensor_list(xs, graph, "gradients xs")
+    for x in xs_list:
+        if x.shape is None:
+            raise GradientError(f"{x.label} has several outputs; differentiate with respect to "
+                                "the tensors it returned")
+    first_new = graph._next_id
+    with graph.origin("gradient"):
+        seeds = _seeds(graph, ys_list, grad_ys, isinstance(ys, Tensor))
+        order = _on_path(graph, ys_list, xs_list)
+        on_path = set(order)
+        grad_table: dict[int, Any] = {}
+        for y, seed in zip(ys_list, seeds):
+            if y.id in on_path:
+                graph.current_grad_of = y.id
+                _accumulate(grad_table, y, seed)
+        blocked = _fill_grad_table(graph, order, on_path, grad_table)
+        results: list[Tensor | None] = []
+        for x in xs_list:
+            g = grad_table.get(x.id)
+            if g is None:
+                graph.current_grad_of = x.id
+                g = _unconnected(x, ys_list, order, blocked, unconnected)
+            results.append(g)
+    _drop_unused(graph, first_new, [r for r in results if r is not None])
+    return results
+
+
+def _seeds(graph: Graph, ys: list[Tensor], grad_ys: Any, one_y: bool) -> list[Tensor]:
+    """The gradient on each y: grad_ys, or 1 for a scalar y."""
+    if grad_ys is None:
+        for y in ys:
+            if y.shape != ():
+                raise ValueError(f"y {y.label} has shape {show(y.shape)}, not a scalar: pass "
+                                 "grad_ys, the gradient on it (for example sg.ones_like(y))")
+        seeds = []
+        for y in ys:
+            graph.current_grad_of = y.id
+            seeds.append(graph.scalar(1, y.dtype))
+        return seeds
+    given = [grad_ys] if one_y else list(grad_ys)
+    if len(given) != len(ys):
+        raise ValueError(f"grad_ys has {len(given)} entries for {len(ys)} ys")
+    seeds = []
+    for y, gy in zip(ys, given):
+        graph.current_grad_of = y.id
+        gy = lift("gradients", [y, gy])[1] if not isinstance(gy, Tensor) else gy
+        if gy.graph is not graph:
+            raise GraphError(f"grad_ys for {y.label} belongs to another graph")
+        if gy.ndim != y.ndim or not all(map(dims_match, gy.shape, y.shape)):
+            raise ValueError(f"grad_ys for {y.label} must be of its shape {show(y.shape)}, "
+                             f"got {show(gy.shape)}")
+        seeds.append(cast(gy, y.dtype) if gy.dtype != y.dtype else gy)
+    return seeds
+
+
+def _carries(a: dict) -> bool:
+    """Whether a node's value can carry a gradient: float results do, integers and booleans not."""
+    if "outputs" in a:
+        return any(dtype.kind in "fc" for _, dtype in a["outputs"])
+    return a["dtype"].kind in "fc"
+
+
+def _on_path(graph: Graph, ys: list[Tensor], xs: list[Tensor]) -> list[int]:
+    """Book alg. 6.5: the nodes that are ancestors of a y and descendants of an x, through floats.
+
+    Returned in topological order.
+    """
+    nodes = graph.nx.nodes
+    targets = {x.id for x in xs}
+    reached: set[int] = set()
+    for n in graph.topo_order([y.id for y in ys]):
+        a = nodes[n]
+        if _carries(a) and (n in targets or any(i in reached for i in a["inputs"])):
+            reached.add(n)
+    return [n for n in sorted(reached)]
+
+
+def _fill_grad_table(
+    graph: Graph, order: list[int], on_path: set[int], grad_table: dict[int, Any]
+) -> set[tuple[int, int]]:
+    """Book alg. 6.6 as a loop over the pruned order, last node first: each node's bprop runs
+    once, on the sum of what its consumers sent it. Returns the edges where bprop sent nothing.
+    """
+    nodes = graph.nx.nodes
+    blocked: set[tuple[int, int]] = set()
+    for nid in reversed(order):
+        g = grad_table.get(nid)
+        a = nodes[nid]
+        if g is None or not a["inputs"]:
+            continue
+        out = Tensor(graph, nid)
+        opdef = OPS[a["op"]]
+        if opdef.bprop is None:
+            raise GradientError(f"op {a['op']!r} at node {out.label} has no derivative rule")
+        graph.current_grad_of = nid
+        if isinstance(g, list):  # several outputs: one gradient (or None) per output
+            g = tuple(g)
+        terms = opdef.bprop(out, g)
+        inputs = out.inputs
+        for x, term in zip(inputs, terms):
+            if x.id not in on_path:
+                continue
+            if term is None:
+                blocked.add((x.id, nid))
+                continue
+            if not isinstance(term, tuple):
+                term = _fit(term, x, len(inputs) > 1 and None in x.shape)
+            _accumulate(grad_table, x, term)
+    return blocked
+
+
+def _fit(term: Tensor, x: Tensor, maybe_broadcast: bool) -> Tensor:
+    """A bprop term summed down to x's shape (undoing broadcasting) and cast to x's dtype."""
+    if term.shape != x.shape or maybe_broadcast:
+        term = sum_like(term, x)
+    if term.dtype != x.dtype:
+        term = cast(term, x.dtype)
+    return term
+
+
+def _accumulate(grad_table: dict[int, Any], x: Tensor, term: Any) -> None:
+    """Adds a term into x's running sum (book 6.5.8), one slot per output for a multi-output x."""
+    if isinstance(term, tuple):
+        slots = grad_table.setdefault(x.id, [None] * len(term))
+        for k, t in enumerate(term):
+            if t is not None:
+                slots[k] = t if slots[k] is None else slots[k] + t
+        return
+    old = grad_table.get(x.id)
+    grad_table[x.id] = term if old is None else old + term
+
+
+def _unconnected(x: Tensor, ys: list[Tensor], order: list[int], blocked: set, policy: str):
+    if policy == "zero":
+        return zeros_like(x)
+    if policy == "none":
+        return None
+    raise GradientError(f"{x.label} is not connected to {', '.join(y.label for y in ys)}: "
+                        f"{_why_unconnected(x, ys, blocked)}")
+
+
+def _why_unconnected(x: Tensor, ys: list[Tensor], blocked: set) -> str:
+    """The nearest node between x and y that stops the gradient, or that there is no path."""
+    graph = x.graph
+    nodes = graph.nx.nodes
+    ancestors = graph.ancestors(y.id for y in ys)
+    if x.id not in ancestors:
+        return "no path leads from it to y"
+    if not _carries(nodes[x.id]):
+        return f"it is of dtype {x.dtype}; integer and boolean values carry no gradient"
+    seen, todo = {x.id}, deque([x.id])
+    while todo:
+        n = todo.popleft()
+        for c in sorted(graph.nx.successors(n)):
+            if c not in ancestors or c in seen:
+                continue
+            seen.add(c)
+            a = nodes[c]
+            if not _carries(a):
+                return (f"every path passes through {a['op']} at node {graph.label(c)}, whose "
+                        f"result is {a.get('dtype')}: integer and boolean results carry no "
+                        "gradient")
+            if (n, c) in blocked:
+                return (f"every path passes through {a['op']} at node {graph.label(c)}, which "
+                        "lets no gradient through to its input")
+            todo.append(c)
+    return "no gradient reaches it"
+
+
+def _drop_unused(graph: Graph, first_new: int, keep: list[Tensor]) -> None:
+    """Removes the nodes this pass built that no result needs (terms for inputs off the path)."""
+    nodes = graph.nx.nodes
+    needed: set[int] = set()
+    todo = [t.id for t in keep if t.id >= first_new]
+    while todo:
+        n = todo.pop()
+        if n not in needed:
+            needed.add(n)
+            todo.extend(i for i in nodes[n]["inputs"] if i >= first_new)
+    doomed = [n for n in range(first_new, graph._next_id) if n in nodes and n not in needed]
+    graph.nx.remove_nodes_from(doomed)
+
+
+# -- built on gradients --------------------------------------------------------------------------
+def grad(y: Tensor, x: Tensor) -> Tensor:
+    """dy/dx for a scalar y: one tensor of x's shape."""
+    return gradients(y, x)[0]
+
+
+def hvp(y: Tensor, xs: Tensor | Sequence[Tensor], vs: Any) -> list[Tensor]:
+    """Hessian-vector products H v (book 6.5.10): grad of (grad y . v), v not differentiated."""
+    xs_list = as_tensor_list(xs, y.graph, "hvp xs")
+    vs_list = [vs] if isinstance(xs, Tensor) else list(vs)
+    if len(vs_list) != len(xs_list):
+        raise ValueError(f"hvp: {len(vs_list)} vectors for {len(xs_list)} xs")
+    gs = gradients(y, xs_list)
+    with y.graph.origin("gradient", grad_of=y.id):
+        dot = None
+        for g, x, v in zip(gs, xs_list, vs_list):
+            v = stop_gradient(lift("hvp", [x, v])[1])  # v may come from the graph: keep it fixed
+            term = (g * v).sum()
+            dot = term if dot is None else dot + term
+    return gradients(dot, xs_list)
+
+
+def _static_size(t: Tensor, what: str) -> int:
+    n = size(t.shape)
+    if n is None:
+        raise ShapeError(f"{what} needs a static shape; {t.label} has shape {show(t.shape)}")
+    return n
+
+
+def jacobian(y: Tensor, x: Tensor) -> Tensor:
+    """dy/dx of shape y.shape + x.shape: one reverse pass per element of y."""
+    m = _static_size(y, "jacobian")
+    _static_size(x, "jacobian")
+    rows = []
+    for i in range(m):
+        seed = np.zeros(m, dtype=y.dtype)
+        seed[i] = 1
+        rows.append(gradients(y, x, grad_ys=seed.reshape(y.shape))[0])
+    with y.graph.origin("gradient", grad_of=y.id):
+        if not rows:
+            return y.graph.constant(np.zeros(y.shape + x.shape, dtype=x.dtype))
+        return reshape(stack(rows), y.shape + x.shape)
+
+
+def hessian(y: Tensor, x: Tensor) -> Tensor:
+    """d2y/dx2 of shape x.shape + x.shape: the gradient built once, then one pass per element."""
+    if y.shape != ():
+        raise ValueError(f"hessian needs a scalar y; {y.label} has shape {show(y.shape)}")
+    _static_size(x, "hessian")
+    return jacobian(grad(y, x), x)
+
+
+def jvp(ys: Tensor | Sequence[Tensor], xs: Tensor | Sequence[Tensor], tangents: Any
+        ) -> list[Tensor]:
+    """Forward-mode directional derivatives J v, one per y, by two reverse passes.
+
+    With u a stand-in for the gradient on y, gradients(y, x, u) = J^T u is linear in u, so its
+    gradient with respect to u, dotted with v, is J v. u enters the graph as zeros_like(y).
+    """
+    ys_list = as_tensor_list(ys, None, "jvp ys")
+    graph = ys_list[0].graph
+    xs_list = as_tensor_list(xs, graph, "jvp xs")
+    vs = [tangents] if isinstance(xs, Tensor) else list(tangents)
+    if len(vs) != len(xs_list):
+        raise ValueError(f"jvp: {len(vs)} tangents for {len(xs_list)} xs")
+    with graph.origin("gradient"):
+        us = []
+        for y in ys_list:
+            graph.current_grad_of = y.id
+            us.append(zeros_like(y))
+    vjps = gradients(ys_list, xs_list, grad_ys=us)
+    with graph.origin("gradient"):
+        dot = None
+        for g, x, v in zip(vjps, xs_list, vs):
+            graph.current_grad_of = x.id
+            term = (g * stop_gradient(lift("jvp", [x, v])[1])).sum()
+            dot = term if dot is None else dot + term
+    return gradients(dot, us)

@@ -1,0 +1,337 @@
+"""The derivative pass: the book's examples, higher orders, policies, errors and cost."""
+
+import numpy as np
+import pytest
+import sympy
+
+import symgrad as sg
+from symgrad.testing import check_grads, numeric_grad
+
+
+def test_repeated_input_counts_twice():
+    g = sg.Graph()
+    x = g.placeholder("x", (3,))
+    (gx,) = sg.gradients((x * x).sum(), x)
+    np.testing.assert_allclose(sg.evaluate(gx, {x: [1.0, 2.0, -3.0]}), [2.0, 4.0, -6.0])
+
+
+def test_nodes_join_the_same_graph_marked_as_gradient():
+    g = sg.Graph()
+    x = g.placeholder("x", (3,))
+    y = sg.tanh(x).sum()
+    before = set(g.nx.nodes)
+    gx = sg.grad(y, x)
+    assert gx.graph is g
+    new = set(g.nx.nodes) - before
+    assert new and gx.id in new
+    for n in new:
+        attrs = g.nx.nodes[n]
+        assert attrs["origin"] == "gradient"
+        assert attrs["grad_of"] in before | new
+    assert g.nx.nodes[gx.id]["grad_of"] in before  # made by a forward node's rule
+
+
+def test_unused_terms_are_not_left_in_the_graph():
+    g = sg.Graph()
+    x = g.placeholder("x", (3,))
+    c = g.constant(np.arange(3.0))
+    y = (x * c).sum()
+    n = g.nx.number_of_nodes()
+    sg.grad(y, x)
+    # d/dx (x*c) = g*c; the term g*x for the constant is dropped again
+    ops = [g.nx.nodes[k]["op"] for k in g.nx.nodes if k >= n]
+    assert ops.count("multiply") == 1
+
+
+def test_book_mlp_matches_the_hand_derivation(rng):
+    # Deep Learning book 6.5.7: H = relu(X W1), U2 = H W2, J = cross_entropy + lam * weight decay
+    g = sg.Graph()
+    X = g.placeholder("X", (None, 6))
+    y = g.placeholder("y", (None,), "int64")
+    W1 = g.placeholder("W1", (6, 5))
+    W2 = g.placeholder("W2", (5, 4))
+    lam = 0.01
+    H = sg.relu(X @ W1)
+    U2 = H @ W2
+    J = sg.softmax_cross_entropy(U2, y).sum() + lam * ((W1 * W1).sum() + (W2 * W2).sum())
+    gW1, gW2 = sg.gradients(J, [W1, W2])
+    feed = {X: rng.normal(size=(7, 6)), y: rng.integers(0, 4, 7),
+            W1: rng.normal(size=(6, 5)), W2: rng.normal(size=(5, 4))}
+    got1, got2 = sg.evaluate([gW1, gW2], feed)
+
+    Xv, W1v, W2v = feed[X], feed[W1], feed[W2]
+    U1 = Xv @ W1v
+    Hv = np.maximum(U1, 0)
+    U = Hv @ W2v
+    P = np.exp(U - U.max(1, keepdims=True))
+    P /= P.sum(1, keepdims=True)
+    G = P - np.eye(4)[feed[y]]                      # gradient on U2 from cross_entropy
+    G1 = (G @ W2v.T) * (U1 > 0)                     # G': relu zeroes entries with U1 < 0
+    np.testing.assert_allclose(got1, Xv.T @ G1 + 2 * lam * W1v, rtol=1e-10)
+    np.testing.assert_allclose(got2, Hv.T @ G + 2 * lam * W2v, rtol=1e-10)
+
+
+SCALAR_FUNCTIONS = [
+    (lambda x: sg.sin(x) * sg.exp(x), lambda s: sympy.sin(s) * sympy.exp(s)),
+    (lambda x: sg.log1p(x * x) / (1 + x), lambda s: sympy.log(1 + s**2) / (1 + s)),
+    (lambda x: sg.tanh(x) ** 3 + sg.sqrt(x), lambda s: sympy.tanh(s) ** 3 + sympy.sqrt(s)),
+    (lambda x: sg.sigmoid(x) * sg.cos(2 * x), lambda s: sympy.cos(2 * s) / (1 + sympy.exp(-s))),
+    (lambda x: sg.softplus(x) - sg.square(x), lambda s: sympy.log(1 + sympy.exp(s)) - s**2),
+]
+
+
+@pytest.mark.parametrize("case", range(len(SCALAR_FUNCTIONS)))
+def test_third_and_fourth_derivatives_match_sympy(case):
+    build, reference = SCALAR_FUNCTIONS[case]
+    g = sg.Graph()
+    x = g.placeholder("x")
+    s = sympy.Symbol("x")
+    d = build(x)
+    ds = reference(s)
+    for order in range(1, 5):
+        d = sg.grad(d, x)
+        ds = sympy.diff(ds, s)
+        if order >= 3:
+            for at in (0.3, 1.7):
+                want = float(ds.subs(s, at))
+                got = float(sg.evaluate(d, {x: at}))
+                assert got == pytest.approx(want, rel=1e-8, abs=1e-8), (order, at)
+
+
+def test_hvp_matches_finite_differences_of_the_gradient(rng):
+    g = sg.Graph()
+    x = g.placeholder("x", (4,))
+    A = g.constant(rng.normal(size=(4, 4)))
+    y = sg.logsumexp(A @ sg.tanh(x)) + (x**3).sum()
+    v = rng.normal(size=4)
+    (hv,) = sg.hvp(y, x, v)
+    x0 = rng.normal(size=4)
+    gx = sg.grad(y, x)
+    eps = 1e-6
+    fd = (sg.evaluate(gx, {x: x0 + eps * v}) - sg.evaluate(gx, {x: x0 - eps * v})) / (2 * eps)
+    np.testing.assert_allclose(sg.evaluate(hv, {x: x0}), fd, rtol=1e-6, atol=1e-8)
+
+
+def test_hvp_does_not_differentiate_a_v_made_by_the_graph(rng):
+    g = sg.Graph()
+    x = g.placeholder("x", (3,))
+    y = (x**3).sum()
+    v = sg.sin(x)  # depends on x, yet H v treats it as a constant vector
+    (hv,) = sg.hvp(y, x, v)
+    x0 = rng.normal(size=3)
+    np.testing.assert_allclose(sg.evaluate(hv, {x: x0}), 6 * x0 * np.sin(x0), rtol=1e-12)
+
+
+def test_hessian_of_a_quadratic_form(rng):
+    g = sg.Graph()
+    x = g.placeholder("x", (3,))
+    A = rng.normal(size=(3, 3))
+    y = (x * (g.constant(A) @ x)).sum()
+    H = sg.hessian(y, x)
+    assert H.shape == (3, 3)
+    np.testing.assert_allclose(sg.evaluate(H, {x: rng.normal(size=3)}), A + A.T, rtol=1e-12)
+
+
+def test_jacobian_and_jvp_agree(rng):
+    g = sg.Graph()
+    x = g.placeholder("x", (3,))
+    W = g.constant(rng.normal(size=(2, 3)))
+    y = sg.tanh(W @ x) * sg.sum(x * x)
+    J = sg.jacobian(y, x)
+    assert J.shape == (2, 3)
+    v = rng.normal(size=3)
+    (jv,) = sg.jvp(y, x, v)
+    x0 = rng.normal(size=3)
+    Jv = sg.evaluate(J, {x: x0})
+    np.testing.assert_allclose(sg.evaluate(jv, {x: x0}), Jv @ v, rtol=1e-10)
+    eps = 1e-6
+    fd = (sg.evaluate(y, {x: x0 + eps * v}) - sg.evaluate(y, {x: x0 - eps * v})) / (2 * eps)
+    np.testing.assert_allclose(Jv @ v, fd, rtol=1e-6)
+
+
+def test_every_added_node_is_marked_gradient(rng):
+    g = sg.Graph()
+    x = g.placeholder("x", (2,))
+    y = (sg.sin(x) ** 2).sum()
+    before = set(g.nx.nodes)
+    sg.hvp(y, x, np.ones(2))
+    sg.jvp(y, x, np.ones(2))
+    sg.hessian(y, x)
+    sg.jacobian(sg.sin(x), x)
+    x_user = {n for n in g.nx.nodes if n not in before and g.nx.nodes[n]["origin"] != "gradient"}
+    # jacobian's forward sin(x) was built by the user line above; everything else is gradient
+    assert all(g.nx.nodes[n]["op"] == "sin" for n in x_user)
+
+
+def test_gradient_of_a_dimension_known_only_at_run_time(rng):
+    g = sg.Graph()
+    x = g.placeholder("x", (None, 3))
+    b = g.placeholder("b", (None, 3))
+    y = (sg.tanh(x + b) * 2).sum()
+    gx, gb = sg.gradients(y, [x, b])
+    xv, bv = rng.normal(size=(5, 3)), rng.normal(size=(1, 3))  # b broadcasts at run time
+    got_x, got_b = sg.evaluate([gx, gb], {x: xv, b: bv})
+    d = 2 * (1 - np.tanh(xv + bv) ** 2)
+    np.testing.assert_allclose(got_x, d)
+    np.testing.assert_allclose(got_b, d.sum(0, keepdims=True))
+    assert got_b.shape == (1, 3)
+
+
+def test_take_with_repeated_indices_accumulates():
+    g = sg.Graph()
+    x = g.placeholder("x", (4,))
+    y = sg.take(x, [1, 1, 3, 1]).sum()
+    np.testing.assert_allclose(sg.evaluate(sg.grad(y, x), {x: np.zeros(4)}), [0, 3, 0, 1])
+
+
+def test_float32_stays_float32():
+    g = sg.Graph()
+    x = g.placeholder("x", (3,), "float32")
+    y = (sg.exp(x) * 0.5 + sg.softplus(x) / 3.0).mean()
+    gx = sg.grad(y, x)
+    assert gx.dtype == np.float32
+    assert sg.evaluate(gx, {x: np.ones(3, np.float32)}).dtype == np.float32
+    (hv,) = sg.hvp(y, x, np.ones(3, np.float32))
+    assert hv.dtype == np.float32
+
+
+# -- kinks: one convention table, docs/conventions.md ------------------------------------------
+KINKS = [
+    ("abs at 0", lambda x: sg.abs(x), 0.0, 0.0),
+    ("relu at 0", lambda x: sg.relu(x), 0.0, 0.0),
+    ("sqrt at 0", lambda x: sg.sqrt(x), 0.0, np.inf),
+    ("maximum tie", lambda x: sg.maximum(x, x * 0 + 1.0), 1.0, 0.5),
+    ("minimum tie", lambda x: sg.minimum(x, x * 0 + 1.0), 1.0, 0.5),
+    ("max reduction tie", lambda x: sg.stack([x, x * 0 + 1.0, x * 0]).max(), 1.0, 0.5),
+    ("sign anywhere", lambda x: sg.sign(x), 0.3, 0.0),
+]
+
+
+@pytest.mark.parametrize("name,f,at,want", KINKS, ids=[k[0] for k in KINKS])
+def test_kink_conventions(name, f, at, want):
+    g = sg.Graph()
+    x = g.placeholder("x")
+    with np.errstate(divide="ignore"):
+        assert float(sg.evaluate(sg.grad(f(x), x), {x: at})) == want
+
+
+# -- policies and errors -----------------------------------------------------------------------
+def test_unconnected_policies():
+    g = sg.Graph()
+    x = g.placeholder("x", (2,))
+    z = g.placeholder("z", (2,))
+    y = x.sum()
+    gz0 = sg.gradients(y, z)[0]
+    np.testing.assert_array_equal(sg.evaluate(gz0, {z: [1.0, 2.0]}), [0.0, 0.0])
+    assert sg.gradients(y, [x, z], unconnected="none")[1] is None
+    with pytest.raises(sg.GradientError, match="no path"):
+        sg.gradients(y, z, unconnected="raise")
+    with pytest.raises(ValueError, match="unconnected"):
+        sg.gradients(y, z, unconnected="ignore")
+
+
+@pytest.mark.parametrize("block,why", [
+    (lambda x: sg.argmax(x).astype("float64"), "argmax"),
+    (lambda x: sg.cast(x > 0, "float64").sum(), "greater"),
+    (lambda x: sg.stop_gradient(x).sum(), "stop_gradient"),
+    (lambda x: sg.cast(x, "int64").astype("float64").sum(), "cast"),
+])
+def test_raise_says_which_node_blocks(block, why):
+    g = sg.Graph()
+    x = g.placeholder("x", (3,))
+    with pytest.raises(sg.GradientError, match=why) as info:
+        sg.gradients(block(x), x, unconnected="raise")
+    assert "x" in str(info.value)
+
+
+def test_integer_x_counts_as_unconnected():
+    g = sg.Graph()
+    i = g.placeholder("i", (3,), "int64")
+    y = (i * 2.0).sum()
+    with pytest.raises(sg.GradientError, match="int64"):
+        sg.gradients(y, i, unconnected="raise")
+
+
+def test_non_scalar_y_needs_grad_ys(rng):
+    g = sg.Graph()
+    x = g.placeholder("x", (3,))
+    with pytest.raises(ValueError, match="grad_ys"):
+        sg.gradients(sg.sin(x), x)
+    u = rng.normal(size=3)
+    (gx,) = sg.gradients(sg.sin(x), x, grad_ys=u)
+    np.testing.assert_allclose(sg.evaluate(gx, {x: np.zeros(3)}), u)
+
+
+def test_several_ys_add_up():
+    g = sg.Graph()
+    x = g.placeholder("x")
+    (gx,) = sg.gradients([x * x, 3 * x], x)
+    assert float(sg.evaluate(gx, {x: 2.0})) == 7.0
+
+
+def test_op_without_rule_raises_naming_op_and_node():
+    if "no_rule_op" not in sg.OPS:
+        sg.register(sg.OpDef("no_rule_op", lambda inputs: (inputs[0].shape, inputs[0].dtype),
+                             lambda x: x * 1.0))
+    g = sg.Graph()
+    x = g.placeholder("x")
+    y = sg.apply("no_rule_op", [x])
+    y.name = "mystery"
+    with pytest.raises(sg.GradientError, match="no_rule_op.*mystery"):
+        sg.grad(y * 2, x)
+
+
+def test_multi_output_max_and_argmax():
+    g = sg.Graph()
+    x = g.placeholder("x", (2, 3))
+    m, i = sg.max_and_argmax(x, axis=1)
+    y = (m * m).sum() + i.astype("float64").sum()
+    xv = np.array([[1.0, 5.0, 2.0], [-1.0, -3.0, 0.5]])
+    got = sg.evaluate(sg.grad(y, x), {x: xv})
+    np.testing.assert_allclose(got, [[0, 10, 0], [0, 0, 1]])
+
+
+def test_softmax_cross_entropy_gradient_reaches_probabilities(rng):
+    g = sg.Graph()
+    z = g.placeholder("z", (2, 3))
+    p = g.placeholder("p", (2, 3))
+    y = sg.softmax_cross_entropy(z, p).sum()
+    zv = rng.normal(size=(2, 3))
+    pv = rng.dirichlet(np.ones(3), size=2)
+    check_grads(y, [z, p], {z: zv, p: pv}, order=2)
+
+
+# -- cost ----------------------------------------------------------------------------------------
+def _exponential_paths(depth):
+    g = sg.Graph()
+    x = g.placeholder("x")
+    y = x
+    for _ in range(depth):  # each level doubles the number of paths from x to y
+        a, b = sg.sin(y), sg.cos(y)
+        y = a * b + a
+    return g, x, y
+
+
+def test_gradient_of_exponentially_many_paths_has_linear_size():
+    sizes = []
+    for depth in (10, 20, 40):
+        g, x, y = _exponential_paths(depth)
+        n = g.nx.number_of_nodes()
+        gx = sg.grad(y, x)
+        sizes.append(g.nx.number_of_nodes() - n)
+    assert sizes[2] - sizes[1] == 2 * (sizes[1] - sizes[0])  # exactly linear in depth
+    g, x, y = _exponential_paths(6)
+    gx = sg.grad(y, x)
+    num = numeric_grad(lambda v: sg.evaluate(y, {x: v}), np.array(0.4))
+    assert float(sg.evaluate(gx, {x: 0.4})) == pytest.approx(float(num), rel=1e-6)
+
+
+def test_a_long_chain_does_not_recurse():
+    g = sg.Graph()
+    x = g.placeholder("x", (2,))
+    y = x
+    for _ in range(20_000):
+        y = sg.sin(y)
+    gx = sg.grad(y.sum(), x)
+    f = sg.function([x], gx)
+    assert f(np.array([0.1, 0.2])).shape == (2,)
