@@ -67,7 +67,7 @@ def check_grads(
         for x, g, value in zip(xs_list, gs, got):
             assert g.dtype == x.dtype, f"gradient for {x.label} is {g.dtype}, not {x.dtype}"
 
-            def f(v, x=x):
+            def f(v, x=x, s=s):
                 return evaluate(s, {**values, x: v})
 
             want = numeric_grad(f, values[x], eps)

@@ -7,9 +7,9 @@ Everything else (evaluator, derivative pass, exporters) reads these records and 
 from __future__ import annotations
 
 import warnings
-from functools import lru_cache
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
