@@ -1,0 +1,20 @@
+"""The README's example runs as printed."""
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_readme_example_runs(capsys):
+    code = re.search(r"```python\n(.*?)```", README.read_text(), re.S).group(1)
+    assert len(code.strip().splitlines()) <= 12
+    namespace: dict = {}
+    exec(compile(code, str(README), "exec"), namespace)
+    loss, dw, hv = namespace["f"](np.ones((4, 3)), np.array([0.5, -1.0, 2.0]))
+    s = 1 / (1 + np.exp(-1.5))  # sigmoid(x @ w) with x = ones, w . 1 = 1.5
+    np.testing.assert_allclose(dw, s * np.ones(3) + 0.2 * np.array([0.5, -1.0, 2.0]))
+    np.testing.assert_allclose(hv, s * (1 - s) * 3 * np.ones(3) + 0.2)
+    assert "array" in capsys.readouterr().out
