@@ -8,8 +8,10 @@ jvp are compositions of `gradients` and so work at any order.
 
 from __future__ import annotations
 
+import gc
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -52,7 +54,7 @@ def gradients(
             raise GradientError(f"{x.label} has several outputs; differentiate with respect to "
                                 "the tensors it returned")
     first_new = graph._next_id
-    with graph.origin("gradient"):
+    with graph.origin("gradient"), _no_cycle_collection():
         seeds = _seeds(graph, ys_list, grad_ys, isinstance(ys, Tensor))
         order = _on_path(graph, ys_list, xs_list)
         on_path = set(order)
@@ -71,6 +73,19 @@ def gradients(
             results.append(g)
     _drop_unused(graph, first_new, [r for r in results if r is not None])
     return results
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Pauses Python's cycle collector: the pass makes many objects and no cycles, and each full
+    collection would scan the whole graph again, making a long pass quadratic."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _seeds(graph: Graph, ys: list[Tensor], grad_ys: Any, one_y: bool) -> list[Tensor]:
@@ -143,7 +158,10 @@ def _fill_grad_table(
         graph.current_grad_of = nid
         if isinstance(g, list):  # several outputs: one gradient (or None) per output
             g = tuple(g)
-        terms = opdef.bprop(out, g)
+        if opdef.bprop_takes_wanted:
+            terms = opdef.bprop(out, g, tuple(i in on_path for i in a["inputs"]))
+        else:
+            terms = opdef.bprop(out, g)
         inputs = out.inputs
         for x, term in zip(inputs, terms):
             if x.id not in on_path:

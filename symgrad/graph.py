@@ -57,8 +57,10 @@ class Graph:
         """Adds one node and its edges; returns its id. Builders call this through ops.apply."""
         nid = self._next_id
         self._next_id = nid + 1
-        attrs = dict(op=op, inputs=inputs, shape=shape, dtype=dtype, params=params, name=name,
-                     origin=self.current_origin, **extra)
+        attrs = {"op": op, "inputs": inputs, "shape": shape, "dtype": dtype, "params": params,
+                 "name": name, "origin": self.current_origin}
+        if extra:
+            attrs.update(extra)
         if self.current_grad_of is not None:
             attrs["grad_of"] = self.current_grad_of
         succ = self._succ

@@ -19,13 +19,14 @@ if TYPE_CHECKING:
 class Tensor:
     """A symbolic value: one node of a Graph (or one output of a multi-output node)."""
 
-    __slots__ = ("graph", "id", "_a")
+    __slots__ = ("graph", "id", "_a", "_inputs")
     __array_ufunc__ = None  # so that `array + tensor` calls Tensor.__radd__
 
     def __init__(self, graph: Graph, nid: int) -> None:
         self.graph = graph
         self.id = nid
         self._a = graph._node[nid]  # the node's attribute dict in networkx, looked up once
+        self._inputs: tuple[Tensor, ...] | None = None
 
     # -- what the node holds -------------------------------------------------------------------
     @property
@@ -60,8 +61,10 @@ class Tensor:
 
     @property
     def inputs(self) -> tuple[Tensor, ...]:
-        g = self.graph
-        return tuple(Tensor(g, i) for i in self._a["inputs"])
+        if self._inputs is None:
+            g = self.graph
+            self._inputs = tuple(Tensor(g, i) for i in self._a["inputs"])
+        return self._inputs
 
     @property
     def is_leaf(self) -> bool:

@@ -6,9 +6,10 @@ Everything else (evaluator, derivative pass, exporters) reads these records and 
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -33,7 +34,8 @@ class OpDef:
         compute: `compute(*arrays, **params) -> ndarray` in plain NumPy (a tuple when multi-output).
         bprop: `bprop(out, g) -> sequence` of one gradient per input (None where nothing flows),
             given the node's tensor and the gradient on its output (a tuple when multi-output).
-            None: the op has no derivative.
+            None: the op has no derivative. A rule may take a third argument, `wanted`: one
+            bool per input, False where the derivative pass needs no term (say, a constant).
         normalize: optional `normalize(inputs, **params) -> dict` giving canonical params
             (for example axis=-1 -> axis=1), so that equal computations have equal keys.
         n_outputs: outputs of one node; each is held through an "output" node.
@@ -47,6 +49,11 @@ class OpDef:
     normalize: Callable[..., dict] | None = None
     n_outputs: int = 1
     commutative: bool = False
+    bprop_takes_wanted: bool = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        wants = self.bprop is not None and len(inspect.signature(self.bprop).parameters) >= 3
+        object.__setattr__(self, "bprop_takes_wanted", wants)
 
 
 OPS: dict[str, OpDef] = {}

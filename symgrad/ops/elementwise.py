@@ -20,9 +20,15 @@ def elementwise(
 ) -> OpDef:
     """Registers an elementwise op: NumPy broadcasting of all inputs, NumPy's result dtype."""
 
+    dtypes: dict[tuple, np.dtype] = {}  # result dtype by input dtypes; ranks do not matter here
+
     def infer(inputs):
         shape = broadcast(name, *(t.shape for t in inputs))
-        return shape, dtype_of(name, compute, inputs)
+        key = tuple(t.dtype for t in inputs)
+        dtype = dtypes.get(key)
+        if dtype is None:
+            dtype = dtypes[key] = dtype_of(name, compute, inputs)
+        return shape, dtype
 
     return register(OpDef(name, infer, compute, bprop, commutative=commutative))
 
@@ -64,7 +70,9 @@ def not_equal(x, y): return apply("not_equal", [x, y])
 
 
 def _sigmoid(x):
-    return 0.5 * np.tanh(0.5 * x) + 0.5  # no overflow for large |x|, unlike 1 / (1 + exp(-x))
+    # exp(-softplus(-x)): no overflow for large |x|, unlike 1 / (1 + exp(-x)), and full relative
+    # precision for x << 0, unlike 0.5 tanh(x/2) + 0.5 (which gives 0 below x = -37)
+    return np.exp(-np.logaddexp(0, 0.0 - x))  # 0.0 - x: dtypes as NumPy gives 0.5 * x
 
 
 def _relu(x):
@@ -80,30 +88,41 @@ def _tied_share(x, y, g):
     return where(equal(x, y), g * 0.5, 0)
 
 
-def _maximum_bprop(out, g):
+def _maximum_bprop(out, g, wanted):
     x, y = out.inputs
     tie = _tied_share(x, y, g)
-    return where(x > y, g, tie), where(y > x, g, tie)
+    return (where(x > y, g, tie) if wanted[0] else None,
+            where(y > x, g, tie) if wanted[1] else None)
 
 
-def _minimum_bprop(out, g):
+def _minimum_bprop(out, g, wanted):
     x, y = out.inputs
     tie = _tied_share(x, y, g)
-    return where(x < y, g, tie), where(y < x, g, tie)
+    return (where(x < y, g, tie) if wanted[0] else None,
+            where(y < x, g, tie) if wanted[1] else None)
 
 
-def _power_bprop(out, g):
+def _power_bprop(out, g, wanted):
     x, y = out.inputs
-    # d x^y = y x^(y-1) dx + x^y log(x) dy; the dy term is built only if y is on the path
-    return g * y * power(x, y - 1), g * out * log(x)
+    # d x^y = y x^(y-1) dx + x^y log(x) dy
+    return (g * y * power(x, y - 1) if wanted[0] else None,
+            g * out * log(x) if wanted[1] else None)
+
+
+def _multiply_bprop(out, g, wanted):
+    x, y = out.inputs  # x*x: two terms, one per position
+    return g * y if wanted[0] else None, g * x if wanted[1] else None
+
+
+def _divide_bprop(out, g, wanted):
+    x, y = out.inputs  # d(x/y) = dx/y - (x/y) dy/y
+    return g / y if wanted[0] else None, -(g * out) / y if wanted[1] else None
 
 
 elementwise("add", np.add, lambda out, g: (g, g), commutative=True)
 elementwise("subtract", np.subtract, lambda out, g: (g, -g))
-elementwise("multiply", np.multiply, commutative=True,
-            bprop=lambda out, g: (g * out.inputs[1], g * out.inputs[0]))
-elementwise("divide", np.divide,   # d(x/y) = dx/y - (x/y) dy/y
-            bprop=lambda out, g: (g / out.inputs[1], -(g * out) / out.inputs[1]))
+elementwise("multiply", np.multiply, _multiply_bprop, commutative=True)
+elementwise("divide", np.divide, _divide_bprop)
 elementwise("power", np.power, _power_bprop)
 elementwise("maximum", np.maximum, _maximum_bprop, commutative=True)
 elementwise("minimum", np.minimum, _minimum_bprop, commutative=True)

@@ -24,7 +24,11 @@ def _matmul_infer(inputs):
     if not dims_match(a[-1], b[-2]):
         raise ShapeError(f"matmul: shapes {show(x.shape)} and {show(y.shape)} do not align: "
                          f"{a[-1]} != {b[-2]}")
-    batch = broadcast("matmul", a[:-2], b[:-2])
+    try:
+        batch = broadcast("matmul", a[:-2], b[:-2])
+    except ShapeError:
+        raise ShapeError(f"matmul: the batch dimensions of {show(x.shape)} and {show(y.shape)} "
+                         "do not broadcast") from None
     rows = () if x.ndim == 1 else (a[-2],)
     cols = () if y.ndim == 1 else (b[-1],)
     return batch + rows + cols, promote((x.dtype, y.dtype))
@@ -36,7 +40,7 @@ def _swap_last(t):
     return transpose(t, tuple(axes))
 
 
-def _matmul_bprop(out, g):
+def _matmul_bprop(out, g, wanted):
     x, y = out.inputs
     # Promote 1-D operands as NumPy does, take the 2-D rule, then drop the added axis again.
     x2 = getitem(x, (None, slice(None))) if x.ndim == 1 else x
@@ -46,12 +50,15 @@ def _matmul_bprop(out, g):
         g2 = getitem(g2, (Ellipsis, None, slice(None)) if y.ndim > 1 else (Ellipsis, None))
     if y.ndim == 1:
         g2 = getitem(g2, (Ellipsis, None))
-    gx = matmul(g2, _swap_last(y2))
-    gy = matmul(_swap_last(x2), g2)
-    if x.ndim == 1:
-        gx = getitem(gx, (Ellipsis, 0, slice(None)))
-    if y.ndim == 1:
-        gy = getitem(gy, (Ellipsis, 0))
+    gx = gy = None
+    if wanted[0]:
+        gx = matmul(g2, _swap_last(y2))
+        if x.ndim == 1:
+            gx = getitem(gx, (Ellipsis, 0, slice(None)))
+    if wanted[1]:
+        gy = matmul(_swap_last(x2), g2)
+        if y.ndim == 1:
+            gy = getitem(gy, (Ellipsis, 0))
     return gx, gy
 
 
