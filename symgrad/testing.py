@@ -42,13 +42,15 @@ def check_grads(
     """Asserts that the gradients of y (and, for order 2, of its gradients) match finite
     differences at `feed`. A random projection makes y, and then each gradient, a scalar.
 
-    Defaults suit float64; float32 graphs get a larger step and tolerances.
+    Defaults suit float64; where x or y is float32, a larger step and tolerances.
     """
     xs_list = as_tensor_list(xs, y.graph, "check_grads xs")
-    single = max(t.dtype.itemsize for t in xs_list) <= 4 or y.dtype == np.float32
-    eps = eps if eps is not None else (1e-3 if single else 1e-6)
-    rtol = rtol if rtol is not None else (2e-2 if single else 1e-5)
-    atol = atol if atol is not None else (2e-2 if single else 1e-6)
+
+    def settings(x: Tensor) -> tuple[float, float, float]:
+        single = x.dtype.itemsize <= 4 or y.dtype.itemsize <= 4
+        return (eps or (1e-3 if single else 1e-6), rtol or (2e-2 if single else 1e-5),
+                atol or (2e-2 if single else 1e-6))
+
     rng = np.random.default_rng(seed)
     graph = y.graph
     values = {(k if isinstance(k, Tensor) else graph.tensor(k)): np.asarray(v)
@@ -70,9 +72,10 @@ def check_grads(
             def f(v, x=x, s=s):
                 return evaluate(s, {**values, x: v})
 
-            want = numeric_grad(f, values[x], eps)
+            step, rel, abs_ = settings(x)
+            want = numeric_grad(f, values[x], step)
             np.testing.assert_allclose(
-                value, want, rtol=rtol, atol=atol,
+                value, want, rtol=rel, atol=abs_,
                 err_msg=f"order {k} derivative with respect to {x.label}",
             )
         if k < order:
