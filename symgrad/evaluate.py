@@ -165,10 +165,13 @@ def _what(t: Tensor) -> str:
     return f"placeholder {t.name!r}" if t.op == PLACEHOLDER else f"fed tensor {t.label}"
 
 
-def as_output(value: Any) -> np.ndarray:
-    """An array the caller may keep and change: views of shared constants are copied."""
+def as_output(value: Any, fed: Sequence[np.ndarray] = ()) -> np.ndarray:
+    """An array the caller may keep and change: views of shared constants or of the caller's
+    own input arrays (x, x.T, x[0], stop_gradient(x)) are copied."""
     arr = np.asarray(value)
-    return arr if arr.flags.writeable else arr.copy()
+    if arr.flags.writeable and not any(np.may_share_memory(arr, a) for a in fed):
+        return arr
+    return arr.copy()
 
 
 def _resolve_feed(graph: Graph, feed: dict) -> tuple[list[Tensor], list[Any]]:
@@ -209,7 +212,8 @@ def evaluate(outputs: Tensor | Sequence[Tensor], feed: dict | None = None) -> An
     needed = graph.ancestors([t.id for t in ts], stop=[t.id for t in fed])
     pairs = [(t, v) for t, v in zip(fed, values) if t.id in needed]
     plan = make_plan(graph, ts, [t for t, _ in pairs])
-    results = [as_output(r) for r in plan.run([check_value(t, v) for t, v in pairs])]
+    arrays = [check_value(t, v) for t, v in pairs]
+    results = [as_output(r, arrays) for r in plan.run(arrays)]
     return results[0] if single else results
 
 
@@ -237,8 +241,8 @@ class Function:
             self.plan.run(arrays)  # again, step by step, to name the node that failed
             raise
         if self._single:
-            return as_output(results[0])
-        return [as_output(r) for r in results]
+            return as_output(results[0], arrays)
+        return [as_output(r, arrays) for r in results]
 
     def __repr__(self) -> str:
         ins = ", ".join(t.label for t in self.inputs)

@@ -59,7 +59,9 @@ register(OpDef(
 
 # -- reshape and broadcast_to, also "like a tensor" for shapes known only at run time ------------
 def reshape(x, shape):
-    return apply("reshape", [x], shape=tuple(shape) if not isinstance(shape, int) else (shape,))
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    return apply("reshape", [x], shape=tuple(int(d) if isinstance(d, np.integer) else d
+                                             for d in shape))  # NumPy ints as NumPy takes them
 
 
 def reshape_like(x: Tensor, like: Tensor) -> Tensor:

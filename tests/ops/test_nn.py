@@ -1,0 +1,99 @@
+"""ops/nn.py: softmax, log_softmax and softmax_cross_entropy (probabilities or class indices)."""
+
+import numpy as np
+import pytest
+
+import symgrad as sg
+
+from .cases import OpCase, by_id, check_forward, float32_cases, index, normal, probs
+
+
+def _log_softmax(x, axis=-1):
+    return x - np.log(np.sum(np.exp(x), axis=axis, keepdims=True))
+
+
+def _softmax(x, axis=-1):
+    return np.exp(_log_softmax(x, axis))
+
+
+def _sce(z, labels):
+    if labels.dtype.kind in "iu":
+        return -np.take_along_axis(_log_softmax(z), labels[..., None], -1)[..., 0]
+    return -np.sum(labels * _log_softmax(z), axis=-1)
+
+
+CASES = [
+    OpCase("softmax", [normal((3, 4))], reference=_softmax),
+    OpCase("softmax", [normal((3, 4))], {"axis": 0}, _softmax, label="axis0"),
+    OpCase("log_softmax", [normal((3, 4))], reference=_log_softmax),
+    OpCase("log_softmax", [normal((2, 3, 4))], {"axis": 1}, _log_softmax, label="axis1"),
+    OpCase("softmax_cross_entropy", [normal((4, 5)), probs((4, 5))], reference=_sce),
+    OpCase("softmax_cross_entropy", [normal((2, 3, 4)), probs((2, 3, 4))], reference=_sce,
+           label="batch"),
+    OpCase("softmax_cross_entropy", [normal((4, 5)), index((4,), 5)], reference=_sce,
+           label="indices"),
+    OpCase("softmax_cross_entropy", [normal((4, 5)), index((4,), 5, "int32")], reference=_sce,
+           label="int32-indices"),
+    OpCase("one_hot", [index((4,), 3), normal((4, 3))],
+           reference=lambda labels, like: (labels[:, None] == np.arange(3)).astype(like.dtype),
+           builder=lambda labels, like: sg.apply("one_hot", [labels, like])),
+]
+
+
+@by_id(CASES)
+def test_op(case, rng):
+    check_forward(case, rng)
+
+
+@by_id(CASES)
+def test_op_with_unknown_dims(case, rng):
+    check_forward(case, rng, dynamic=True)
+
+
+@by_id(float32_cases(CASES))
+def test_op_float32(case, rng):
+    out = check_forward(case, rng)
+    assert out.dtype == np.float32
+
+
+def test_softmax_is_stable_for_large_logits():
+    g = sg.Graph()
+    z = g.placeholder("z", (2, 3))
+    v = np.array([[1000.0, 1000.0, 0.0], [-1000.0, 0.0, 1000.0]])
+    p, lp, ce = sg.evaluate([sg.softmax(z), sg.log_softmax(z),
+                             sg.softmax_cross_entropy(z, np.array([0, 0]))], {z: v})
+    np.testing.assert_allclose(p, [[0.5, 0.5, 0.0], [0.0, 0.0, 1.0]])
+    np.testing.assert_allclose(lp[0], [-np.log(2), -np.log(2), -1000 - np.log(2)])
+    np.testing.assert_allclose(ce, [np.log(2), 2000.0])
+
+
+def test_integer_logits_softmax_is_float():
+    g = sg.Graph()
+    z = g.placeholder("z", (3,), "int64")
+    assert sg.softmax(z).dtype == np.float64
+    np.testing.assert_allclose(sg.evaluate(sg.softmax(z), {z: [1, 2, 3]}),
+                               _softmax(np.array([1.0, 2, 3])))
+
+
+@pytest.mark.parametrize("z_shape, labels", [
+    ((4, 5), ((4, 4), "float64")),      # probabilities of another shape
+    ((4, 5), ((5,), "int64")),          # indices of the wrong length
+    ((4, 5), ((4, 5), "int64")),        # indices with the class axis
+    ((), ((), "float64")),              # logits need an axis
+])
+def test_cross_entropy_shape_errors(z_shape, labels):
+    g = sg.Graph()
+    z = g.placeholder("z", z_shape)
+    y = g.placeholder("y", *labels)
+    with pytest.raises(sg.ShapeError, match="softmax_cross_entropy"):
+        sg.softmax_cross_entropy(z, y)
+
+
+def test_cross_entropy_with_none_batch(rng):
+    g = sg.Graph()
+    z = g.placeholder("z", (None, 3), "float32")
+    y = g.placeholder("y", (None,), "int64")
+    ce = sg.softmax_cross_entropy(z, y)
+    assert ce.shape == (None,) and ce.dtype == np.float32
+    vz, vy = rng.standard_normal((6, 3)).astype("float32"), rng.integers(0, 3, 6)
+    np.testing.assert_allclose(sg.evaluate(ce, {z: vz, y: vy}), _sce(vz, vy), rtol=1e-5)
