@@ -7,6 +7,7 @@ deleted (or overwritten) right after their last use. Knows plans, not ops.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -52,6 +53,9 @@ def compile_plan(plan: Any) -> tuple[Callable[..., tuple], str]:
             continue
         dying = sorted(a for a in stmt_uses.get(k, ()) if last[a] == k and a not in keep
                        and a in names)
+        for a in dying:
+            if a >= len(plan.inputs):  # the caller holds the inputs: dropping them frees nothing
+                expr = _release_at_last_read(expr, names[a])
         dying_names = [names[a] for a in dying]
         if dying_names:
             target = dying_names.pop()  # overwriting a dead value frees it
@@ -69,6 +73,21 @@ def compile_plan(plan: Any) -> tuple[Callable[..., tuple], str]:
     source = "\n".join(lines)
     exec(compile(source, f"<symgrad function of {len(steps)} steps>", "exec"), namespace)
     return namespace["_run"], source
+
+
+def _release_at_last_read(expr: str, name: str) -> str:
+    """Drops the local `name` at its last read in `expr` when that read is inside an inner call.
+
+    In `f(g(v), h(w))` the local v would outlive g until the statement ends, one more array
+    alive while h and f run; `f(g((v, v := None)[0]), h(w))` lets it die when g returns.
+    """
+    hits = list(re.finditer(rf"\b{name}\b", expr))
+    if not hits:
+        return expr
+    at, end = hits[-1].span()
+    if expr.count("(", 0, at) - expr.count(")", 0, at) < 2:  # an argument of the outer call
+        return expr
+    return f"{expr[:at]}({name}, {name} := None)[0]{expr[end:]}"
 
 
 def _inline_roots(plan: Any) -> list[int]:

@@ -1,0 +1,290 @@
+"""Benchmark of the evaluator: sg.function against hand-written NumPy, in one run.
+
+Measures (1) the Deep Learning book's example network (6.5.7) forward pass, (2) the per-op
+overhead of a long chain of small elementwise ops, plus build and first-call times, and (3) the
+peak extra memory of a chain of elementwise ops on a large array (sg.function and sg.evaluate).
+Prints a table and the ratios measured in this run; reports, never fails (exit code 0).
+
+    python bench/evaluator.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import statistics
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repo's symgrad, uninstalled
+
+import symgrad as sg  # noqa: E402
+
+LAM = 1e-4  # weight decay of the book's example network
+
+
+# -- timing --------------------------------------------------------------------------------------
+def interleaved(sides: dict[str, Callable[[], object]], rounds: int, number: int
+                ) -> dict[str, list[float]]:
+    """Seconds per call of each side, `rounds` samples each, the sides alternating every round.
+
+    Each sample times `number` calls back to back; the order of the sides flips every round so
+    that neither always runs first (caches, CPU frequency). The garbage collector is off meanwhile.
+    """
+    names = list(sides)
+    samples: dict[str, list[float]] = {n: [] for n in names}
+    for fn in sides.values():  # warm-up: first-call costs are not what these measure
+        fn()
+    gc_was_on = gc.isenabled()
+    gc.disable()
+    try:
+        for r in range(rounds):
+            for name in names if r % 2 == 0 else reversed(names):
+                fn = sides[name]
+                t0 = time.perf_counter()
+                for _ in range(number):
+                    fn()
+                samples[name].append((time.perf_counter() - t0) / number)
+    finally:
+        if gc_was_on:
+            gc.enable()
+    return samples
+
+
+def ratios(samples: dict[str, list[float]]) -> tuple[float, float, float]:
+    """symgrad/numpy: of the minima, of the medians, and the median of the per-round ratios."""
+    a, b = samples["symgrad"], samples["numpy"]
+    return (min(a) / min(b), statistics.median(a) / statistics.median(b),
+            statistics.median(x / y for x, y in zip(a, b)))
+
+
+def fmt_time(s: float) -> str:
+    if s >= 1.0:
+        return f"{s:.3f} s"
+    if s >= 1e-3:
+        return f"{s * 1e3:.3f} ms"
+    return f"{s * 1e6:.1f} us"
+
+
+def show_samples(samples: dict[str, list[float]]) -> None:
+    for name, ts in samples.items():
+        low, mid = fmt_time(min(ts)), fmt_time(statistics.median(ts))
+        print(f"  {name:<10} min {low:>11}   median {mid:>11}   ({len(ts)} samples)")
+
+
+# -- 1. the book's example network ---------------------------------------------------------------
+def mlp_function() -> sg.Function:
+    g = sg.Graph()
+    X = g.placeholder("X", (256, 784))
+    y = g.placeholder("y", (256,), dtype="int64")
+    W1 = g.placeholder("W1", (784, 512))
+    W2 = g.placeholder("W2", (512, 10))
+    logits = sg.relu(X @ W1) @ W2
+    loss = sg.softmax_cross_entropy(logits, y).mean() + LAM * ((W1 ** 2).sum() + (W2 ** 2).sum())
+    return sg.function([X, y, W1, W2], loss)
+
+
+def mlp_numpy(X: np.ndarray, y: np.ndarray, W1: np.ndarray, W2: np.ndarray) -> float:
+    """The same loss by hand, with symgrad's log-sum-exp (shift by the finite row maximum)."""
+    z = np.maximum(X @ W1, 0) @ W2
+    m = z.max(axis=1, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    lse = np.log(np.exp(z - m).sum(axis=1)) + m[:, 0]
+    nll = lse - z[np.arange(len(y)), y]
+    return nll.mean() + LAM * (np.sum(W1 ** 2) + np.sum(W2 ** 2))
+
+
+def bench_mlp(quick: bool) -> dict:
+    print("\n[1] Deep Learning book 6.5.7 network, forward pass (loss)")
+    print("    X 256x784 @ W1 784x512 -> relu -> @ W2 512x10 -> softmax cross-entropy (int labels),"
+          f" mean, + {LAM} * (sum W1^2 + sum W2^2)")
+    rng = np.random.default_rng(657)
+    X = rng.standard_normal((256, 784))
+    y = rng.integers(0, 10, size=256)
+    W1 = rng.standard_normal((784, 512)) * np.sqrt(2 / 784)
+    W2 = rng.standard_normal((512, 10)) * np.sqrt(2 / 512)
+    f = mlp_function()
+    got, want = f(X, y, W1, W2), mlp_numpy(X, y, W1, W2)
+    agree = bool(np.allclose(got, want))
+    print(f"    loss: symgrad {float(got):.15g}, numpy {float(want):.15g} (relative difference "
+          f"{abs(float(got) / float(want) - 1):.1e}); np.allclose: {agree}")
+    rounds, number = (3, 1) if quick else (60, 5)
+    samples = interleaved({"symgrad": lambda: f(X, y, W1, W2),
+                           "numpy": lambda: mlp_numpy(X, y, W1, W2)}, rounds, number)
+    show_samples(samples)
+    sg_t, np_t = (statistics.median(samples[k]) for k in ("symgrad", "numpy"))
+    print("    ratio symgrad/numpy: {:.3f} (of minima), {:.3f} (of medians), {:.3f} (median of "
+          "per-round ratios); goal <= 1.05".format(*ratios(samples)))
+    return {"sg": sg_t, "ref": np_t, "ratio": ratios(samples)[2], "agree": agree}
+
+
+# -- 2. per-op overhead --------------------------------------------------------------------------
+CHAIN_STEPS = 500  # y = tanh(y) * 0.9 + 0.1 * sin(y): 5 elementwise ops a step
+
+
+def chain_graph(steps: int = CHAIN_STEPS) -> tuple[sg.Tensor, sg.Tensor]:
+    g = sg.Graph()
+    x = g.placeholder("x", (16,))
+    y = x
+    for _ in range(steps):
+        y = sg.tanh(y) * 0.9 + 0.1 * sg.sin(y)
+    return x, y
+
+
+def chain_numpy(y: np.ndarray) -> np.ndarray:
+    for _ in range(CHAIN_STEPS):
+        y = np.tanh(y) * 0.9 + 0.1 * np.sin(y)
+    return y
+
+
+def bench_overhead(quick: bool) -> dict:
+    print(f"\n[2] Overhead: {CHAIN_STEPS} steps of y = tanh(y) * 0.9 + 0.1 * sin(y) "
+          f"({5 * CHAIN_STEPS} elementwise ops) on a length-16 float64 vector")
+    v = np.linspace(-2.0, 2.0, 16)
+    builds, firsts = [], []
+    for _ in range(1 if quick else 5):  # fresh graph each time; the first one is the cold one
+        t0 = time.perf_counter()
+        x, y = chain_graph()
+        t1 = time.perf_counter()
+        f = sg.function([x], y)
+        got = f(v)
+        t2 = time.perf_counter()
+        builds.append(t1 - t0)
+        firsts.append(t2 - t1)
+    print(f"    graph build: {', '.join(fmt_time(t) for t in builds)}")
+    print(f"    sg.function(...) to first result: {', '.join(fmt_time(t) for t in firsts)} "
+          f"(the first is cold; the summary shows the slowest); goal < 0.2 s")
+    print(f"    plan: {len(f.plan.steps)} steps, {len(f.source.splitlines())} lines of generated "
+          f"code; np.allclose with numpy: {bool(np.allclose(got, chain_numpy(v)))}")
+    rounds, number = (3, 2) if quick else (60, 20)
+    samples = interleaved({"symgrad": lambda: f(v), "numpy": lambda: chain_numpy(v)},
+                          rounds, number)
+    show_samples(samples)
+    sg_t, np_t = (statistics.median(samples[k]) for k in ("symgrad", "numpy"))
+    print("    ratio symgrad/numpy: {:.3f} (of minima), {:.3f} (of medians), {:.3f} (median of "
+          "per-round ratios); goal <= 1.3".format(*ratios(samples)))
+    print(f"    per op: symgrad {fmt_time(sg_t / (5 * CHAIN_STEPS))}, "
+          f"numpy {fmt_time(np_t / (5 * CHAIN_STEPS))}")
+    return {"sg": sg_t, "ref": np_t, "ratio": ratios(samples)[2],
+            "first": max(firsts), "build": statistics.median(builds)}
+
+
+# -- 3. memory -----------------------------------------------------------------------------------
+MEM_GROUPS = 10  # 5 elementwise ops a group: 50 ops
+
+
+def mem_chain(y, groups: int, sin, tanh, cos, square):
+    """5 ops a group, for symgrad's builders or NumPy's functions alike; each group reads y twice,
+    so y lives while the group's temporaries are made."""
+    for i in range(groups):
+        if i % 2 == 0:
+            y = (tanh(sin(y) * 0.7) + y) * 0.5
+        else:
+            y = (cos(y * 1.3) + square(y)) * 0.25
+    return y
+
+
+def peak_extra(call: Callable[[], object]) -> tuple[int, int]:
+    """Peak and retained bytes allocated during `call()`, beyond what was held before it."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        result = call()
+        current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    del result
+    return peak - base, current - base
+
+
+def bench_memory(quick: bool) -> dict:
+    n = 400_000 if quick else 4_000_000
+    nbytes = 8 * n
+    print(f"\n[3] Memory: {5 * MEM_GROUPS} elementwise ops (sin tanh cos square, * const, + y) "
+          f"on {n:,} float64 ({nbytes / 1e6:.0f} MB an array)")
+    print("    peak extra bytes / one array, by tracemalloc: the input (allocated before) is not "
+          "counted, the output is")
+    g = sg.Graph()
+    x = g.placeholder("x", (n,))
+    y = mem_chain(x, MEM_GROUPS, sg.sin, sg.tanh, sg.cos, sg.square)
+    f = sg.function([x], y)
+    v = np.linspace(-3.0, 3.0, n)
+    want = mem_chain(v, MEM_GROUPS, np.sin, np.tanh, np.cos, np.square)
+    ok = bool(np.allclose(f(v), want)) and bool(np.allclose(sg.evaluate(y, {x: v}), want))
+    del want
+    results = {}
+    for name, call in [("function", lambda: f(v)), ("evaluate", lambda: sg.evaluate(y, {x: v})),
+                       ("numpy", lambda: mem_chain(v, MEM_GROUPS, np.sin, np.tanh, np.cos,
+                                                   np.square))]:
+        peak, kept = peak_extra(call)
+        results[name] = peak / nbytes
+        print(f"  {name:<10} peak {peak / nbytes:5.2f} arrays ({peak / 1e6:7.1f} MB), "
+              f"left after the call {kept / nbytes:5.2f} (the result)")
+    print(f"    results agree with numpy (np.allclose): {ok}; goal < 5 arrays")
+    return results
+
+
+# -- report ----------------------------------------------------------------------------------------
+def blas_note() -> None:
+    env = {k: os.environ.get(k) for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+    print("numpy", np.__version__, "| python", sys.version.split()[0], "|",
+          ", ".join(f"{k}={v}" if v is not None else f"{k} unset" for k, v in env.items()))
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        print("BLAS kernel: threadpoolctl not installed, not reported")
+        return
+    for info in threadpool_info():
+        if info.get("user_api") == "blas":
+            print(f"BLAS: {info.get('internal_api')} {info.get('version')}, "
+                  f"kernel {info.get('architecture')}, {info.get('num_threads')} threads")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="few repeats: a smoke test")
+    args = parser.parse_args(argv)
+    start = time.perf_counter()
+    print(f"symgrad evaluator benchmark{' (--quick)' if args.quick else ''}")
+    blas_note()
+    mlp = bench_mlp(args.quick)
+    ovh = bench_overhead(args.quick)
+    mem = bench_memory(args.quick)
+
+    rows = [
+        ("1. MLP forward time (book 6.5.7)", fmt_time(mlp["sg"]), fmt_time(mlp["ref"]),
+         f"{mlp['ratio']:.3f}", "<= 1.05", mlp["ratio"] <= 1.05),
+        ("1. MLP loss agrees (np.allclose)", "", "", "", "True", mlp["agree"]),
+        ("2. chain of 2500 ops, call time", fmt_time(ovh["sg"]), fmt_time(ovh["ref"]),
+         f"{ovh['ratio']:.3f}", "<= 1.3", ovh["ratio"] <= 1.3),
+        ("2. sg.function to 1st result (max)", fmt_time(ovh["first"]), "", "", "< 0.2 s",
+         ovh["first"] < 0.2),
+        ("2. graph build (2500 ops, median)", fmt_time(ovh["build"]), "", "", "", None),
+        ("3. memory, sg.function (arrays)", f"{mem['function']:.2f}", f"{mem['numpy']:.2f}",
+         f"{mem['function'] / mem['numpy']:.3f}", "< 5", mem["function"] < 5),
+        ("3. memory, sg.evaluate (arrays)", f"{mem['evaluate']:.2f}", f"{mem['numpy']:.2f}",
+         f"{mem['evaluate'] / mem['numpy']:.3f}", "< 5", mem["evaluate"] < 5),
+    ]
+    head = ("measure", "symgrad", "reference", "ratio", "goal", "met?")
+    table = [head] + [(*r[:5], "-" if r[5] is None else "yes" if r[5] else "NO") for r in rows]
+    widths = [max(len(r[i]) for r in table) for i in range(len(head))]
+    print("\nSummary (reference: hand-written NumPy; times: medians, ratio: median of per-round "
+          "ratios;\n         memory in arrays' worth, output counted, input not)")
+    for k, r in enumerate(table):
+        print(" | ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+        if k == 0:
+            print("-+-".join("-" * w for w in widths))
+    print(f"\n(took {time.perf_counter() - start:.1f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
