@@ -7,7 +7,6 @@ deleted (or overwritten) right after their last use. Knows plans, not ops.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -81,10 +80,14 @@ def _release_at_last_read(expr: str, name: str) -> str:
     In `f(g(v), h(w))` the local v would outlive g until the statement ends, one more array
     alive while h and f run; `f(g((v, v := None)[0]), h(w))` lets it die when g returns.
     """
-    hits = list(re.finditer(rf"\b{name}\b", expr))
-    if not hits:
-        return expr
-    at, end = hits[-1].span()
+    at = len(expr)
+    while True:  # the last place `name` stands as an argument (not inside a longer name)
+        at = expr.rfind(name, 0, at)
+        if at < 0:
+            return expr
+        end = at + len(name)
+        if expr[at - 1] in "( " and expr[end] in ",)":
+            break
     if expr.count("(", 0, at) - expr.count(")", 0, at) < 2:  # an argument of the outer call
         return expr
     return f"{expr[:at]}({name}, {name} := None)[0]{expr[end:]}"

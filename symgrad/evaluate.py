@@ -19,10 +19,11 @@ from .ops.base import OPS
 from .shapes import show
 from .tensor import Tensor, as_tensor_list
 
+COMPILE_LIMIT = 20_000  # steps; larger plans are interpreted (see Function)
 _FOLD_LIMIT = 1 << 20  # bytes; a folded constant larger than this and than its inputs is not kept
 
 
-@dataclass
+@dataclass(slots=True)
 class Step:
     """out = fn(*args): one node to run; slots index the value registers."""
 
@@ -69,7 +70,8 @@ def make_plan(graph: Graph, outputs: list[Tensor], inputs: list[Tensor]) -> Plan
             raise FeedError(f"{t.label} is given twice")
         slot_of[t.id] = len(slot_of)
     plan.n_slots = len(slot_of)
-    nodes = graph.nx.nodes
+    nodes = graph._node  # the attribute dicts; the planner reads them for every node
+    consts = plan.consts
     seen: dict[tuple, int] = {}  # merge key -> slot: equal (op, inputs, params) compute once
     bound: dict[tuple, Callable] = {}
     for nid in graph.topo_order([t.id for t in outputs], stop=slot_of):
@@ -85,7 +87,7 @@ def make_plan(graph: Graph, outputs: list[Tensor], inputs: list[Tensor]) -> Plan
                    value.tobytes() if value.nbytes <= 4096 else nid)
         else:
             opdef = OPS[op]
-            args = tuple(slot_of[i] for i in a["inputs"])
+            args = tuple(map(slot_of.__getitem__, a["inputs"]))
             key = (op, tuple(sorted(args)) if opdef.commutative else args, a["params"])
         if key in seen:
             slot_of[nid] = seen[key]
@@ -100,7 +102,7 @@ def make_plan(graph: Graph, outputs: list[Tensor], inputs: list[Tensor]) -> Plan
             kw = dict(a["params"])
             bound[fkey] = functools.partial(opdef.compute, **kw) if kw else opdef.compute
         step = Step(nid, bound[fkey], args, slot)
-        if not _fold(plan, step):
+        if not (all(map(consts.__contains__, args)) and _fold(plan, step)):
             plan.steps.append(step)
     plan.outputs = [slot_of[t.id] for t in outputs]
     _mark_frees(plan)
@@ -109,8 +111,6 @@ def make_plan(graph: Graph, outputs: list[Tensor], inputs: list[Tensor]) -> Plan
 
 def _fold(plan: Plan, step: Step) -> bool:
     """Computes a step whose inputs are all constants now, if its result is not too large."""
-    if not all(a in plan.consts for a in step.args):
-        return False
     args = [plan.consts[a] for a in step.args]
     try:
         value = step.fn(*args)
@@ -218,7 +218,12 @@ def evaluate(outputs: Tensor | Sequence[Tensor], feed: dict | None = None) -> An
 
 
 class Function:
-    """A planned, compiled computation: call it with one value per input."""
+    """A planned computation: call it with one value per input.
+
+    Plans of up to COMPILE_LIMIT steps are compiled to one straight-line Python function
+    (`source` shows it); larger ones run step by step, since compiling them would cost more
+    than it saves.
+    """
 
     def __init__(self, inputs: Sequence[Tensor], outputs: Tensor | Sequence[Tensor]):
         from .codegen import compile_plan
@@ -227,7 +232,10 @@ class Function:
         self.inputs = as_tensor_list(inputs, ts[0].graph, "function inputs")
         self.outputs = ts
         self.plan = make_plan(ts[0].graph, ts, self.inputs)
-        self._run, self.source = compile_plan(self.plan)
+        if len(self.plan.steps) <= COMPILE_LIMIT:
+            self._run, self.source = compile_plan(self.plan)
+        else:  # Python's compiler costs ~5-10 us a step: interpreting starts sooner
+            self._run, self.source = self.plan.run, None
 
     def __call__(self, *values: Any) -> Any:
         if len(values) != len(self.inputs):
@@ -236,7 +244,7 @@ class Function:
                             f"got {len(values)}")
         arrays = [check_value(t, v) for t, v in zip(self.inputs, values)]
         try:
-            results = self._run(*arrays)
+            results = self._run(arrays) if self.source is None else self._run(*arrays)
         except Exception:
             self.plan.run(arrays)  # again, step by step, to name the node that failed
             raise

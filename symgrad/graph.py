@@ -142,10 +142,11 @@ class Graph:
     def get_consumers(self, t: Tensor) -> list[Tensor]:
         return [self._handle(c) for c in self.nx.successors(t.id)]
 
-    def get_operation(self, t: Tensor) -> OpDef:
+    def get_operation(self, t: Tensor) -> OpDef | None:
+        """The op record computing t; None for a placeholder or a constant."""
         from .ops.base import OPS
 
-        return OPS[self.nx.nodes[t.id]["op"]]
+        return OPS.get(self.nx.nodes[t.id]["op"])
 
     # -- walking -------------------------------------------------------------------------------
     def ancestors(self, nids: Iterable[int], stop: Iterable[int] = ()) -> set[int]:
