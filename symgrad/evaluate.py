@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .errors import FeedError, GraphError, ShapeError
-from .graph import CONSTANT, PLACEHOLDER, Graph
+from .graph import CONSTANT, PLACEHOLDER, Graph, no_cycle_collection
 from .ops.base import OPS
 from .shapes import show
 from .tensor import Tensor, as_tensor_list
@@ -63,6 +63,11 @@ class Plan:
 
 def make_plan(graph: Graph, outputs: list[Tensor], inputs: list[Tensor]) -> Plan:
     """Orders the ancestors of `outputs` (stopping at `inputs`), merges and folds them."""
+    with no_cycle_collection():
+        return _make_plan(graph, outputs, inputs)
+
+
+def _make_plan(graph: Graph, outputs: list[Tensor], inputs: list[Tensor]) -> Plan:
     plan = Plan(graph, inputs)
     slot_of: dict[int, int] = {}
     for t in inputs:

@@ -8,16 +8,14 @@ jvp are compositions of `gradients` and so work at any order.
 
 from __future__ import annotations
 
-import gc
 from collections import deque
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from .errors import GradientError, GraphError, ShapeError
-from .graph import Graph
+from .graph import Graph, no_cycle_collection
 from .ops import OPS, cast, reshape, stack, stop_gradient, zeros_like
 from .ops.base import lift
 from .ops.shape import sum_like
@@ -54,7 +52,7 @@ def gradients(
             raise GradientError(f"{x.label} has several outputs; differentiate with respect to "
                                 "the tensors it returned")
     first_new = graph._next_id
-    with graph.origin("gradient"), _no_cycle_collection():
+    with graph.origin("gradient"), no_cycle_collection():
         seeds = _seeds(graph, ys_list, grad_ys, isinstance(ys, Tensor))
         order = _on_path(graph, ys_list, xs_list)
         on_path = set(order)
@@ -73,19 +71,6 @@ def gradients(
             results.append(g)
     _drop_unused(graph, first_new, [r for r in results if r is not None])
     return results
-
-
-@contextmanager
-def _no_cycle_collection() -> Iterator[None]:
-    """Pauses Python's cycle collector: the pass makes many objects and no cycles, and each full
-    collection would scan the whole graph again, making a long pass quadratic."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _seeds(graph: Graph, ys: list[Tensor], grad_ys: Any, one_y: bool) -> list[Tensor]:

@@ -6,6 +6,7 @@ sorting ids gives a topological order. Knows no operation beyond the two leaves.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,20 @@ from .shapes import as_shape
 if TYPE_CHECKING:
     from .ops.base import OpDef
     from .tensor import Tensor
+
+@contextmanager
+def no_cycle_collection() -> Iterator[None]:
+    """Pauses Python's cycle collector around bulk work on a graph (derivative pass, planning):
+    it makes many objects and no cycles, and each full collection would scan the whole graph
+    again, making long passes grow faster than linearly."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
 
 PLACEHOLDER = "placeholder"
 CONSTANT = "constant"

@@ -1,0 +1,496 @@
+"""Benchmark of the derivative pass: sg.gradients / sg.hvp against hand-written NumPy, in one run.
+
+Measures (1) the Deep Learning book's example network (6.5.7): the compiled loss-and-gradients
+function against hand-written NumPy back-propagation, and against the compiled loss alone;
+(2) the compiled Hessian-vector product against the compiled gradient; (3) that float32 stays
+float32 through loss, gradients and HVP; (4) the time of the `sg.gradients` call itself on long
+chains (microseconds per forward node, growth from 10k to 100k nodes); (5) a chain of small
+elementwise ops: time from building the graph to the first gradient value, and the compiled
+gradient against hand-written forward-and-backward NumPy loops.
+Prints a table and the ratios measured in this run; reports, never fails (exit code 0).
+
+    python bench/gradients.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repo's symgrad, uninstalled
+
+import symgrad as sg  # noqa: E402
+
+LAM = 1e-4  # weight decay of the book's example network
+N, D, HID, K = 256, 784, 512, 10  # batch, inputs, hidden units, classes
+
+
+# -- timing (as in bench/evaluator.py) -----------------------------------------------------------
+def interleaved(sides: dict[str, Callable[[], object]], rounds: int, number: int
+                ) -> dict[str, list[float]]:
+    """Seconds per call of each side, `rounds` samples each, the sides alternating every round.
+
+    Each sample times `number` calls back to back; the order of the sides flips every round so
+    that none always runs first (caches, CPU frequency). The garbage collector is off meanwhile.
+    """
+    names = list(sides)
+    samples: dict[str, list[float]] = {n: [] for n in names}
+    for fn in sides.values():  # warm-up: first-call costs are not what these measure
+        fn()
+    gc_was_on = gc.isenabled()
+    gc.disable()
+    try:
+        for r in range(rounds):
+            for name in names if r % 2 == 0 else reversed(names):
+                fn = sides[name]
+                t0 = time.perf_counter()
+                for _ in range(number):
+                    fn()
+                samples[name].append((time.perf_counter() - t0) / number)
+    finally:
+        if gc_was_on:
+            gc.enable()
+    return samples
+
+
+def ratios(samples: dict[str, list[float]], a: str, b: str) -> tuple[float, float, float]:
+    """a/b: of the minima, of the medians, and the median of the per-round ratios."""
+    x, y = samples[a], samples[b]
+    return (min(x) / min(y), statistics.median(x) / statistics.median(y),
+            statistics.median(p / q for p, q in zip(x, y)))
+
+
+def show_ratios(samples: dict[str, list[float]], a: str, b: str, goal: str) -> float:
+    r = ratios(samples, a, b)
+    print(f"    ratio {a}/{b}: {r[0]:.3f} (of minima), {r[1]:.3f} (of medians), {r[2]:.3f} "
+          f"(median of per-round ratios); goal {goal}")
+    return r[2]
+
+
+def fmt_time(s: float) -> str:
+    if s >= 1.0:
+        return f"{s:.3f} s"
+    if s >= 1e-3:
+        return f"{s * 1e3:.3f} ms"
+    return f"{s * 1e6:.1f} us"
+
+
+def show_samples(samples: dict[str, list[float]]) -> None:
+    width = max(len(n) for n in samples)
+    for name, ts in samples.items():
+        low, mid = fmt_time(min(ts)), fmt_time(statistics.median(ts))
+        print(f"  {name:<{width}} min {low:>11}   median {mid:>11}   ({len(ts)} samples)")
+
+
+def rel_err(got: np.ndarray, want: np.ndarray) -> float:
+    """Largest difference relative to the largest magnitude of `want`."""
+    got, want = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
+    return float(np.max(np.abs(got - want)) / max(np.max(np.abs(want)), 1e-300))
+
+
+# -- the book's example network ------------------------------------------------------------------
+def mlp_graph(dtype: str = "float64") -> dict[str, sg.Tensor]:
+    """X @ W1 -> relu -> @ W2 -> softmax cross-entropy (int labels), mean, + weight decay."""
+    g = sg.Graph()
+    t = {"X": g.placeholder("X", (N, D), dtype), "y": g.placeholder("y", (N,), "int64"),
+         "W1": g.placeholder("W1", (D, HID), dtype), "W2": g.placeholder("W2", (HID, K), dtype),
+         "V1": g.placeholder("V1", (D, HID), dtype), "V2": g.placeholder("V2", (HID, K), dtype)}
+    logits = sg.relu(t["X"] @ t["W1"]) @ t["W2"]
+    t["loss"] = (sg.softmax_cross_entropy(logits, t["y"]).mean()
+                 + LAM * ((t["W1"] ** 2).sum() + (t["W2"] ** 2).sum()))
+    return t
+
+
+def mlp_data(dtype: str = "float64") -> tuple[np.ndarray, ...]:
+    rng = np.random.default_rng(657)
+    X = rng.standard_normal((N, D)).astype(dtype)
+    y = rng.integers(0, K, size=N)
+    W1 = (rng.standard_normal((D, HID)) * np.sqrt(2 / D)).astype(dtype)
+    W2 = (rng.standard_normal((HID, K)) * np.sqrt(2 / HID)).astype(dtype)
+    V1 = rng.standard_normal((D, HID)).astype(dtype)
+    V2 = rng.standard_normal((HID, K)).astype(dtype)
+    return X, y, W1, W2, V1, V2
+
+
+def mlp_grad_numpy(X: np.ndarray, y: np.ndarray, W1: np.ndarray, W2: np.ndarray
+                   ) -> tuple[float, np.ndarray, np.ndarray]:
+    """Loss, dloss/dW1, dloss/dW2 by hand-written back-propagation (symgrad's log-sum-exp:
+    shift by the finite row maximum)."""
+    n = X.shape[0]
+    rows = np.arange(n)
+    Z = X @ W1
+    H = np.maximum(Z, 0)
+    logits = H @ W2
+    m = logits.max(axis=1, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    E = np.exp(logits - m)
+    s = E.sum(axis=1, keepdims=True)
+    lse = np.log(s) + m
+    loss = (lse[:, 0] - logits[rows, y]).mean() + LAM * (np.sum(W1 * W1) + np.sum(W2 * W2))
+    G = E / s  # softmax probabilities
+    G[rows, y] -= 1
+    G /= n
+    gW2 = H.T @ G + (2 * LAM) * W2
+    gH = G @ W2.T
+    gH *= Z > 0  # relu'
+    gW1 = X.T @ gH + (2 * LAM) * W1
+    return loss, gW1, gW2
+
+
+def bench_mlp(quick: bool) -> dict:
+    print("\n[1] Deep Learning book 6.5.7 network: loss and gradients")
+    print(f"    X {N}x{D} @ W1 {D}x{HID} -> relu -> @ W2 {HID}x{K} -> softmax cross-entropy (int "
+          f"labels), mean, + {LAM} * (sum W1^2 + sum W2^2)")
+    t = mlp_graph()
+    gW1, gW2 = sg.gradients(t["loss"], [t["W1"], t["W2"]])
+    ins = [t["X"], t["y"], t["W1"], t["W2"]]
+    f_grad = sg.function(ins, [t["loss"], gW1, gW2])
+    f_loss = sg.function(ins, t["loss"])
+    X, y, W1, W2, _, _ = mlp_data()
+    got, want = f_grad(X, y, W1, W2), mlp_grad_numpy(X, y, W1, W2)
+    agree = all(bool(np.allclose(a, b)) for a, b in zip(got, want))
+    agree = agree and bool(np.allclose(f_loss(X, y, W1, W2), want[0]))
+    print(f"    plan: {len(f_grad.plan.steps)} steps (loss only: {len(f_loss.plan.steps)})")
+    print("    agreement with numpy (largest difference / largest value): " + ", ".join(
+        f"{k} {rel_err(a, b):.1e}" for k, a, b in zip(("loss", "gW1", "gW2"), got, want))
+        + f"; np.allclose: {agree}")
+    rounds, number = (3, 1) if quick else (40, 3)
+    samples = interleaved({"symgrad": lambda: f_grad(X, y, W1, W2),
+                           "numpy": lambda: mlp_grad_numpy(X, y, W1, W2),
+                           "symgrad loss only": lambda: f_loss(X, y, W1, W2)}, rounds, number)
+    show_samples(samples)
+    vs_numpy = show_ratios(samples, "symgrad", "numpy", "<= 1.05")
+    vs_loss = show_ratios(samples, "symgrad", "symgrad loss only", "<= 3.5")
+    med = {k: statistics.median(v) for k, v in samples.items()}
+    return {"sg": med["symgrad"], "ref": med["numpy"], "ratio": vs_numpy, "agree": agree,
+            "loss": med["symgrad loss only"], "ratio_fwd": vs_loss}
+
+
+def mlp_hvp_numpy(X: np.ndarray, y: np.ndarray, W1: np.ndarray, W2: np.ndarray,
+                  V1: np.ndarray, V2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """H v by hand: the directional derivative along (V1, V2) of mlp_grad_numpy's back-propagation
+    (Pearlmutter's R-operator; relu'' = 0)."""
+    n = X.shape[0]
+    rows = np.arange(n)
+    Z = X @ W1
+    mask = Z > 0
+    H = np.maximum(Z, 0)
+    RH = (X @ V1) * mask
+    logits = H @ W2
+    Rlogits = RH @ W2 + H @ V2
+    m = logits.max(axis=1, keepdims=True)
+    E = np.exp(logits - np.where(np.isfinite(m), m, 0))
+    P = E / E.sum(axis=1, keepdims=True)
+    RG = P * (Rlogits - (P * Rlogits).sum(axis=1, keepdims=True))
+    RG /= n
+    G = P
+    G[rows, y] -= 1
+    G /= n
+    hv2 = RH.T @ G + H.T @ RG + (2 * LAM) * V2
+    RgZ = RG @ W2.T + G @ V2.T
+    RgZ *= mask
+    hv1 = X.T @ RgZ + (2 * LAM) * V1
+    return hv1, hv2
+
+
+# -- 2. Hessian-vector products ------------------------------------------------------------------
+def bench_hvp(quick: bool) -> dict:
+    print("\n[2] Hessian-vector product on the same network: sg.hvp(loss, [W1, W2], [V1, V2]), "
+          "V1, V2 placeholders")
+    t = mlp_graph()
+    ws, vs = [t["W1"], t["W2"]], [t["V1"], t["V2"]]
+    gW1, gW2 = sg.gradients(t["loss"], ws)
+    hv1, hv2 = sg.hvp(t["loss"], ws, vs)
+    f_grad = sg.function([t["X"], t["y"], *ws], [t["loss"], gW1, gW2])
+    f_hvp = sg.function([t["X"], t["y"], *ws, *vs], [hv1, hv2])
+    X, y, W1, W2, V1, V2 = mlp_data()
+    got = f_hvp(X, y, W1, W2, V1, V2)
+    want = mlp_hvp_numpy(X, y, W1, W2, V1, V2)
+    errs = [rel_err(a, b) for a, b in zip(got, want)]
+    agree = all(bool(np.allclose(a, b)) for a, b in zip(got, want))
+    print(f"    plan: {len(f_hvp.plan.steps)} steps (gradient: {len(f_grad.plan.steps)}); against "
+          f"hand-written NumPy (R-op): relative error {errs[0]:.1e}, {errs[1]:.1e}; np.allclose: "
+          f"{agree}")
+    rounds, number = (3, 1) if quick else (30, 3)
+    samples = interleaved({"symgrad hvp": lambda: f_hvp(X, y, W1, W2, V1, V2),
+                           "symgrad gradient": lambda: f_grad(X, y, W1, W2),
+                           "numpy hvp": lambda: mlp_hvp_numpy(X, y, W1, W2, V1, V2)},
+                          rounds, number)
+    show_samples(samples)
+    ratio = show_ratios(samples, "symgrad hvp", "symgrad gradient", "<= 2.0")
+    vs_numpy = show_ratios(samples, "symgrad hvp", "numpy hvp", "none (for information)")
+    med = {k: statistics.median(v) for k, v in samples.items()}
+    return {"sg": med["symgrad hvp"], "ref": med["symgrad gradient"], "ratio": ratio,
+            "agree": agree, "numpy": med["numpy hvp"], "vs_numpy": vs_numpy}
+
+
+# -- 3. float32 ----------------------------------------------------------------------------------
+def bench_float32() -> dict:
+    print("\n[3] float32 kept end to end: the same network with float32 placeholders")
+    t = mlp_graph("float32")
+    ws, vs = [t["W1"], t["W2"]], [t["V1"], t["V2"]]
+    gW1, gW2 = sg.gradients(t["loss"], ws)
+    hv1, hv2 = sg.hvp(t["loss"], ws, vs)
+    outs = {"loss": t["loss"], "gW1": gW1, "gW2": gW2, "hvp W1": hv1, "hvp W2": hv2}
+    f = sg.function([t["X"], t["y"], *ws, *vs], list(outs.values()))
+    data32 = mlp_data("float32")
+    values = f(*data32)
+    symbolic = {k: str(v.dtype) for k, v in outs.items()}
+    computed = {k: str(v.dtype) for k, v in zip(outs, values)}
+    print("    declared: " + ", ".join(f"{k} {d}" for k, d in symbolic.items()))
+    print("    computed: " + ", ".join(f"{k} {d}" for k, d in computed.items()))
+    kept = all(d == "float32" for d in [*symbolic.values(), *computed.values()])
+    want = mlp_grad_numpy(*(a.astype(np.float64) if a.dtype.kind == "f" else a
+                            for a in data32[:4]))
+    errs = [rel_err(a, b) for a, b in zip(values[:3], want)]
+    print(f"    all float32: {kept}; against the float64 numpy gradient: relative error "
+          + ", ".join(f"{e:.1e}" for e in errs))
+    return {"kept": kept}
+
+
+# -- chains of small elementwise ops -------------------------------------------------------------
+CHAIN_STEPS = 500  # y = tanh(y) * 0.9 + 0.1 * sin(y): 5 elementwise ops a step
+LONG_STEPS = 10_000
+
+
+def chain_graph(steps: int) -> tuple[sg.Tensor, sg.Tensor]:
+    """x (16,) and loss = sum of y after `steps` steps of y = tanh(y) * 0.9 + 0.1 * sin(y)."""
+    g = sg.Graph()
+    x = g.placeholder("x", (16,))
+    y = x
+    for _ in range(steps):
+        y = sg.tanh(y) * 0.9 + 0.1 * sg.sin(y)
+    return x, y.sum()
+
+
+def forward_nodes(graph: sg.Graph) -> int:
+    """Nodes that are neither placeholders nor constants."""
+    return sum(1 for _, op in graph.nx.nodes(data="op") if op not in ("placeholder", "constant"))
+
+
+def chain_grad_numpy(x: np.ndarray, steps: int = CHAIN_STEPS) -> np.ndarray:
+    """d sum(y)/dx by hand: the forward loop keeps y and tanh(y) of each step, then backward."""
+    saved = []
+    y = x
+    for _ in range(steps):
+        t = np.tanh(y)
+        saved.append((y, t))
+        y = t * 0.9 + 0.1 * np.sin(y)
+    g = np.ones_like(y)
+    for y, t in reversed(saved):
+        g = g * (0.9 * (1.0 - t * t) + 0.1 * np.cos(y))
+    return g
+
+
+# -- 4. the gradient pass itself -----------------------------------------------------------------
+def time_gradients_pass(steps: int) -> tuple[float, int, int]:
+    """Seconds of the sg.gradients call alone on a fresh chain; forward nodes, nodes it added."""
+    x, loss = chain_graph(steps)
+    graph = x.graph
+    before = graph.nx.number_of_nodes()
+    n_fwd = forward_nodes(graph)
+    gc.collect()
+    t0 = time.perf_counter()
+    sg.gradients(loss, [x])
+    elapsed = time.perf_counter() - t0
+    added = graph.nx.number_of_nodes() - before
+    del x, loss, graph
+    gc.collect()
+    return elapsed, n_fwd, added
+
+
+def bench_pass(quick: bool) -> dict:
+    small, large = (200, 2_000) if quick else (2_000, 20_000)
+    print(f"\n[4] The sg.gradients call alone (graph built beforehand; gc.collect() before, the "
+          f"bench disables nothing)\n    on the chain of [5]: {small:,} and {large:,} steps of "
+          "y = tanh(y) * 0.9 + 0.1 * sin(y), loss y.sum()")
+    repeats = 1 if quick else 3
+    runs: dict[int, list[float]] = {small: [], large: []}
+    info = {}
+    for _ in range(repeats):  # interleaved: small, large, small, large, ...
+        for steps in (small, large):
+            elapsed, n_fwd, added = time_gradients_pass(steps)
+            runs[steps].append(elapsed)
+            info[steps] = n_fwd, added
+    out = {}
+    for steps in (small, large):
+        n_fwd, added = info[steps]
+        best = min(runs[steps])
+        out[steps] = best, n_fwd
+        print(f"    {n_fwd:>7,} forward nodes: {', '.join(fmt_time(t) for t in runs[steps])} "
+              f"(min {fmt_time(best)}, {best / n_fwd * 1e6:.2f} us per forward node; "
+              f"the pass added {added:,} nodes, {added / n_fwd:.2f} per forward node)")
+    (t_s, n_s), (t_l, n_l) = out[small], out[large]
+    growth = (t_l / n_l) / (t_s / n_s)
+    print(f"    growth: time({n_l:,}) / ({n_l / n_s:.0f} x time({n_s:,})) = {growth:.2f} "
+          "(linear: about 1); goal <= 10 us per forward node")
+    return {"small": (t_s, n_s), "large": (t_l, n_l), "growth": growth}
+
+
+# -- 5. build to first gradient, and the compiled gradient ---------------------------------------
+def first_gradient(steps: int, v: np.ndarray) -> dict:
+    """Build the chain, sg.gradients, sg.function, first call: seconds of each, and the result."""
+    gc.collect()
+    t0 = time.perf_counter()
+    x, loss = chain_graph(steps)
+    t1 = time.perf_counter()
+    (gx,) = sg.gradients(loss, [x])
+    t2 = time.perf_counter()
+    f = sg.function([x], gx)
+    t3 = time.perf_counter()
+    value = f(v)
+    t4 = time.perf_counter()
+    return {"build": t1 - t0, "gradients": t2 - t1, "function": t3 - t2, "call": t4 - t3,
+            "total": t4 - t0, "f": f, "value": value}
+
+
+def plan_note(f: sg.Function) -> str:
+    """Steps of the plan, and how many lines of Python it compiled to (if it compiled it)."""
+    source = getattr(f, "source", None)
+    how = f"{len(source.splitlines())} lines of generated code" if source else "not compiled"
+    return f"{len(f.plan.steps)} steps, {how}"
+
+
+def show_first(runs: list[dict], goal: str) -> dict:
+    keys = ("build", "gradients", "function", "call", "total")
+    med = {k: statistics.median(r[k] for r in runs) for k in keys}
+    for k in keys:
+        label = {"function": "sg.function (plan, compile)", "call": "first call",
+                 "gradients": "sg.gradients", "build": "graph build",
+                 "total": "build to 1st gradient"}[k]
+        extra = f"; goal {goal}" if k == "total" else ""
+        print(f"    {label:<28} {', '.join(fmt_time(r[k]) for r in runs)} "
+              f"(median {fmt_time(med[k])}){extra}")
+    return med
+
+
+def bench_chain(quick: bool) -> dict:
+    print(f"\n[5] {CHAIN_STEPS} steps of y = tanh(y) * 0.9 + 0.1 * sin(y) ({5 * CHAIN_STEPS} "
+          "elementwise ops) on a length-16 float64 vector, loss y.sum(), gradient wrt y0")
+    v = np.linspace(-2.0, 2.0, 16)
+    want = chain_grad_numpy(v)
+    runs = [first_gradient(CHAIN_STEPS, v) for _ in range(1 if quick else 5)]
+    print("    fresh graph each time, the first one is the cold one:")
+    med = show_first(runs, "< 0.5 s")
+    f = runs[-1]["f"]
+    agree = all(bool(np.allclose(r["value"], want)) for r in runs)
+    print(f"    plan: {plan_note(f)}; np.allclose with numpy: {agree}")
+    rounds, number = (3, 2) if quick else (40, 10)
+    samples = interleaved({"symgrad": lambda: f(v), "numpy": lambda: chain_grad_numpy(v)},
+                          rounds, number)
+    show_samples(samples)
+    ratio = show_ratios(samples, "symgrad", "numpy", "<= 1.5")
+
+    long_steps = 1_000 if quick else LONG_STEPS
+    print(f"\n    the same chain at {long_steps:,} steps ({5 * long_steps:,} ops):")
+    long_runs = [first_gradient(long_steps, v) for _ in range(1 if quick else 3)]
+    long_med = show_first(long_runs, "<= 1.5 s")
+    g = long_runs[-1]["f"]
+    long_agree = bool(np.allclose(long_runs[-1]["value"], chain_grad_numpy(v, long_steps)))
+    print(f"    plan: {plan_note(g)}; np.allclose with numpy: {long_agree}")
+    del long_runs, g
+    gc.collect()
+    return {"first": med["total"], "sg": statistics.median(samples["symgrad"]),
+            "ref": statistics.median(samples["numpy"]), "ratio": ratio, "agree": agree,
+            "long": long_med, "long_steps": long_steps, "long_agree": long_agree}
+
+
+# -- report ----------------------------------------------------------------------------------------
+def blas_note() -> None:
+    env = {k: os.environ.get(k) for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+    print("numpy", np.__version__, "| python", sys.version.split()[0], "|",
+          ", ".join(f"{k}={v}" if v is not None else f"{k} unset" for k, v in env.items()))
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        print("BLAS kernel: threadpoolctl not installed, not reported")
+        return
+    for info in threadpool_info():
+        if info.get("user_api") == "blas":
+            print(f"BLAS: {info.get('internal_api')} {info.get('version')}, "
+                  f"kernel {info.get('architecture')}, {info.get('num_threads')} threads")
+
+
+def git_note() -> None:
+    """The commit measured, and whether the working tree differs from it."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        done = subprocess.run(["git", "-C", str(root), "describe", "--always", "--dirty"],
+                              capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return
+    if done.returncode == 0:
+        print(f"symgrad at {done.stdout.strip()}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="few repeats, small sizes: a smoke "
+                        "test")
+    args = parser.parse_args(argv)
+    start = time.perf_counter()
+    print(f"symgrad gradients benchmark{' (--quick)' if args.quick else ''}")
+    blas_note()
+    git_note()
+    mlp = bench_mlp(args.quick)
+    hvp = bench_hvp(args.quick)
+    f32 = bench_float32()
+    gp = bench_pass(args.quick)
+    ch = bench_chain(args.quick)
+
+    (t_s, n_s), (t_l, n_l) = gp["small"], gp["large"]
+    us_s, us_l = t_s / n_s * 1e6, t_l / n_l * 1e6
+    lg = ch["long"]
+    rows = [
+        ("1. MLP loss+gradients time (book 6.5.7)", fmt_time(mlp["sg"]), fmt_time(mlp["ref"]),
+         f"{mlp['ratio']:.3f}", "<= 1.05", mlp["ratio"] <= 1.05),
+        ("1. MLP gradients agree (np.allclose)", "", "", "", "True", mlp["agree"]),
+        ("1. MLP gradient/forward (sg loss only)", fmt_time(mlp["sg"]), fmt_time(mlp["loss"]),
+         f"{mlp['ratio_fwd']:.3f}", "<= 3.5", mlp["ratio_fwd"] <= 3.5),
+        ("2. MLP HVP/gradient (sg gradient)", fmt_time(hvp["sg"]), fmt_time(hvp["ref"]),
+         f"{hvp['ratio']:.3f}", "<= 2.0", hvp["ratio"] <= 2.0),
+        ("2. MLP HVP agrees (np.allclose)", "", "", "", "True", hvp["agree"]),
+        ("2. MLP HVP time (vs hand-written NumPy)", fmt_time(hvp["sg"]), fmt_time(hvp["numpy"]),
+         f"{hvp['vs_numpy']:.3f}", "", None),
+        ("3. float32 loss, gradients, HVP", "float32" if f32["kept"] else "NOT float32", "",
+         "", "float32", f32["kept"]),
+        (f"4. gradients() pass, {n_s:,} nodes (us/node)", f"{us_s:.2f} us", "", "", "<= 10 us",
+         us_s <= 10),
+        (f"4. gradients() pass, {n_l:,} nodes (us/node)", f"{us_l:.2f} us", "", "", "<= 10 us",
+         us_l <= 10),
+        (f"4. gradients() pass growth ({n_l / n_s:.0f} x small)", fmt_time(t_l),
+         fmt_time(t_s * n_l / n_s), f"{gp['growth']:.3f}", "about 1", None),
+        (f"5. chain of {5 * CHAIN_STEPS} ops, build to 1st gradient", fmt_time(ch["first"]), "",
+         "", "< 0.5 s", ch["first"] < 0.5),
+        (f"5. chain of {5 * CHAIN_STEPS} ops, gradient call time", fmt_time(ch["sg"]),
+         fmt_time(ch["ref"]), f"{ch['ratio']:.3f}", "<= 1.5", ch["ratio"] <= 1.5),
+        (f"5. chain of {5 * ch['long_steps']:,} ops, build to 1st gradient",
+         fmt_time(lg["total"]), "", "", "<= 1.5 s", lg["total"] <= 1.5),
+    ]
+    head = ("measure", "symgrad", "reference", "ratio", "goal", "met?")
+    table = [head] + [(*r[:5], "-" if r[5] is None else "yes" if r[5] else "NO") for r in rows]
+    widths = [max(len(r[i]) for r in table) for i in range(len(head))]
+    print("\nSummary (reference: hand-written NumPy unless named; times: medians, [4] minima; "
+          "ratio: median of per-round ratios)")
+    for k, r in enumerate(table):
+        print(" | ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+        if k == 0:
+            print("-+-".join("-" * w for w in widths))
+    print(f"    long chain breakdown (medians): build {fmt_time(lg['build'])}, sg.gradients "
+          f"{fmt_time(lg['gradients'])}, sg.function {fmt_time(lg['function'])}, first call "
+          f"{fmt_time(lg['call'])}")
+    print(f"\n(took {time.perf_counter() - start:.1f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
