@@ -89,13 +89,19 @@ def apply(name: str, inputs: Sequence[Any], **params: Any) -> Any:
         except TypeError:
             raise TypeError(f"{name}: params must be hashable, got {params!r}") from None
     graph = tensors[0].graph
-    ids = tuple(t.id for t in tensors)
+    ids = tuple([t.id for t in tensors])
     if opdef.n_outputs == 1:
-        extra = {"index": params["index"]} if name == "output" else {}  # API.md: node attribute
-        return Tensor(graph, graph.add_node(name, ids, sig[0], sig[1], key, **extra))
-    nid = graph.add_node(name, ids, None, None, key, outputs=tuple(sig))
-    multi = Tensor(graph, nid)
-    return tuple(apply("output", [multi], index=i) for i in range(opdef.n_outputs))
+        return Tensor(graph, graph.add_node(name, ids, sig[0], sig[1], key))
+    multi = Tensor(graph, graph.add_node(name, ids, None, None, key, outputs=tuple(sig)))
+    return tuple(output(multi, i) for i in range(opdef.n_outputs))
+
+
+def output(multi: Tensor, index: int) -> Tensor:
+    """Output `index` of a multi-output node: an "output" node with attribute "index" (API.md)."""
+    shape, dtype = multi._a["outputs"][index]
+    graph = multi.graph
+    return Tensor(graph, graph.add_node("output", (multi.id,), shape, dtype, (("index", index),),
+                                        index=index))
 
 
 def lift(name: str, inputs: Sequence[Any]) -> list[Tensor]:

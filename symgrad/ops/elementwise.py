@@ -23,8 +23,8 @@ def elementwise(
     dtypes: dict[tuple, np.dtype] = {}  # result dtype by input dtypes; ranks do not matter here
 
     def infer(inputs):
-        shape = broadcast(name, *(t.shape for t in inputs))
-        key = tuple(t.dtype for t in inputs)
+        shape = broadcast(name, *[t._a["shape"] for t in inputs])
+        key = tuple([t._a["dtype"] for t in inputs])
         dtype = dtypes.get(key)
         if dtype is None:
             dtype = dtypes[key] = dtype_of(name, compute, inputs)

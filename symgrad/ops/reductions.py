@@ -9,7 +9,7 @@ import numpy as np
 
 from ..shapes import normalize_axes, reduce_shape, size
 from ..tensor import Tensor
-from .base import OpDef, apply, dtype_of, register
+from .base import OpDef, apply, dtype_of, output, register
 from .control import cast, ones_like
 from .elementwise import equal, exp, no_grad
 from .shape import broadcast_like, expand_dims
@@ -141,7 +141,7 @@ def _max_and_argmax_bprop(out, g):
     if g_max is None:
         return (None,)
     x, axis = out.inputs[0], out.params["axis"]
-    return (_extreme_grad(x, apply("output", [out], index=0), g_max, axis, False),)
+    return (_extreme_grad(x, output(out, 0), g_max, axis, False),)
 
 
 reduction("sum", np.sum, _sum_bprop)
