@@ -18,7 +18,7 @@ from .errors import GradientError, GraphError, ShapeError
 from .graph import Graph, no_cycle_collection
 from .ops import OPS, cast, reshape, stack, stop_gradient, zeros_like
 from .ops.base import lift
-from .ops.shape import sum_like
+from .ops.shape import broadcast_like, sum_like
 from .shapes import dims_match, show, size
 from .tensor import Tensor, as_tensor_list
 
@@ -65,9 +65,11 @@ def gradients(
         results: list[Tensor | None] = []
         for x in xs_list:
             g = grad_table.get(x.id)
+            graph.current_grad_of = x.id
             if g is None:
-                graph.current_grad_of = x.id
                 g = _unconnected(x, ys_list, order, blocked, unconnected)
+            elif g.shape != x.shape:
+                g = broadcast_like(g, x)
             results.append(g)
     _drop_unused(graph, first_new, [r for r in results if r is not None])
     return results
@@ -143,6 +145,8 @@ def _fill_grad_table(
         graph.current_grad_of = nid
         if isinstance(g, list):  # several outputs: one gradient (or None) per output
             g = tuple(g)
+        elif g.shape != a["shape"] and not _takes_small_g(opdef, a, nodes, on_path):
+            g = broadcast_like(g, out)  # a gradient left smaller (see _fit), now needed in full
         if opdef.bprop_takes_wanted:
             terms = opdef.bprop(out, g, tuple(i in on_path for i in a["inputs"]))
         else:
@@ -160,13 +164,35 @@ def _fill_grad_table(
     return blocked
 
 
+def _takes_small_g(opdef: Any, a: dict, nodes: Any, on_path: set[int]) -> bool:
+    """Whether a rule may get a gradient smaller than its output: an elementwise rule whose
+    inputs on the path all have the output's static shape (none was broadcast, so no term has
+    to be summed, where the lost dimensions would count)."""
+    shape = a["shape"]
+    return opdef.elementwise and None not in shape and all(
+        nodes[i]["shape"] == shape for i in a["inputs"] if i in on_path)
+
+
 def _fit(term: Tensor, x: Tensor, maybe_broadcast: bool) -> Tensor:
-    """A bprop term summed down to x's shape (undoing broadcasting) and cast to x's dtype."""
-    if term.shape != x.shape or maybe_broadcast:
+    """A bprop term fitted to x: summed over the dimensions broadcasting added, cast to x's
+    dtype. A term that only lacks dimensions (a sum's gradient, a scalar) stays small: it is
+    broadcast when a rule or the result needs x's full shape.
+
+    Invariant: a gradient whose static shape equals its node's is that shape at run time too.
+    `maybe_broadcast` (x has unknown dimensions and shared its op with other inputs) makes the
+    fit exact, since static shapes cannot tell then.
+    """
+    ts, xs = term.shape, x.shape
+    if maybe_broadcast or (ts != xs and not _fits_by_broadcasting(ts, xs)):
         term = sum_like(term, x)
     if term.dtype != x.dtype:
         term = cast(term, x.dtype)
     return term
+
+
+def _fits_by_broadcasting(small: tuple, big: tuple) -> bool:
+    return len(small) <= len(big) and all(
+        s == 1 or (s == b and s is not None) for s, b in zip(small[::-1], big[::-1]))
 
 
 def _accumulate(grad_table: dict[int, Any], x: Tensor, term: Any) -> None:

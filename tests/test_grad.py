@@ -335,3 +335,19 @@ def test_a_long_chain_does_not_recurse():
     gx = sg.grad(y.sum(), x)
     f = sg.function([x], gx)
     assert f(np.array([0.1, 0.2])).shape == (2,)
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (None, 3)])
+def test_a_sums_gradient_is_broadcast_only_where_needed(rng, shape):
+    g = sg.Graph()
+    W = g.placeholder("W", shape)
+    b = g.placeholder("b", (3,))
+    y = 0.5 * (W**2).sum() + (W + b).sum() + (W.mean(axis=0) * b).sum()
+    gW, gb = sg.gradients(y, [W, b])
+    Wv, bv = rng.normal(size=(4, 3)), rng.normal(size=3)
+    got_W, got_b = sg.evaluate([gW, gb], {W: Wv, b: bv})
+    np.testing.assert_allclose(got_W, Wv + 1 + bv / 4)
+    np.testing.assert_allclose(got_b, 4 + Wv.mean(axis=0))
+    if shape == (4, 3):  # W**2's rule scales the scalar gradient before touching W
+        ops = [g.nx.nodes[a]["op"] for a in g.ancestors([gW.id]) if a > y.id]
+        assert "power" not in ops

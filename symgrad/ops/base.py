@@ -40,6 +40,8 @@ class OpDef:
             (for example axis=-1 -> axis=1), so that equal computations have equal keys.
         n_outputs: outputs of one node; each is held through an "output" node.
         commutative: inputs may be swapped (used when merging equal computations).
+        elementwise: the rule only broadcasts `g` against other values, so the derivative pass
+            may hand it a gradient not yet broadcast to the output's shape.
     """
 
     name: str
@@ -49,6 +51,7 @@ class OpDef:
     normalize: Callable[..., dict] | None = None
     n_outputs: int = 1
     commutative: bool = False
+    elementwise: bool = False
     bprop_takes_wanted: bool = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -30,7 +30,7 @@ def elementwise(
             dtype = dtypes[key] = dtype_of(name, compute, inputs)
         return shape, dtype
 
-    return register(OpDef(name, infer, compute, bprop, commutative=commutative))
+    return register(OpDef(name, infer, compute, bprop, commutative=commutative, elementwise=True))
 
 
 def no_grad(out, g):
@@ -105,17 +105,18 @@ def _minimum_bprop(out, g, wanted):
 def _power_bprop(out, g, wanted):
     x, y = out.inputs
     # d x^y = y x^(y-1) dx + x^y log(x) dy
-    return (g * _power_slope(x, y) if wanted[0] else None,
+    return (_power_dx(x, y, g) if wanted[0] else None,
             g * out * log(x) if wanted[1] else None)
 
 
-def _power_slope(x, y):
-    """y x^(y-1); for a constant scalar y, with y-1 worked out now (x^2 -> 2x, no power node)."""
+def _power_dx(x, y, g):
+    """g y x^(y-1); for a constant scalar y, with y-1 worked out now (x^2 -> (2g) x, no power
+    node), g scaled first: it may be a scalar not yet broadcast to x's shape."""
     c = y._a.get("value")
     if c is None or c.ndim != 0:
-        return y * power(x, y - 1)
+        return g * y * power(x, y - 1)
     c = c.item()
-    return 1 if c == 1 else c * x if c == 2 else c * power(x, c - 1)
+    return g if c == 1 else (g * c) * x if c == 2 else (g * c) * power(x, c - 1)
 
 
 def _multiply_bprop(out, g, wanted):

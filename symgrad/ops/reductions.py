@@ -89,13 +89,15 @@ def _count(x: Tensor, axis) -> Tensor | int:
 
 
 def _sum_bprop(out, g):
-    p = out.params
-    return (unreduce(g, out.inputs[0], p["axis"], p["keepdims"]),)
+    # g with the summed axes put back as length 1, not broadcast: the derivative pass
+    # broadcasts it when a rule needs the full shape (x*x summed: 2 x g, one full-size pass)
+    x, p = out.inputs[0], out.params
+    return (g if p["keepdims"] else expand_dims(g, _axes(x, p["axis"])),)
 
 
 def _mean_bprop(out, g):
-    x, p = out.inputs[0], out.params
-    return (unreduce(g, x, p["axis"], p["keepdims"]) / _count(x, p["axis"]),)
+    (term,) = _sum_bprop(out, g)
+    return (term / _count(out.inputs[0], out.params["axis"]),)
 
 
 def _extreme_grad(x: Tensor, result: Tensor, g: Tensor, axis, keepdims: bool) -> Tensor:

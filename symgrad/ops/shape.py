@@ -147,21 +147,25 @@ def sum_like(x: Tensor, like: Tensor) -> Tensor:
 
 
 def _sum_to(x, like=None, *, shape=None):
+    """x fitted to `shape`: summed over the dimensions broadcasting added, then broadcast up
+    where x is smaller (a gradient the derivative pass left unbroadcast)."""
     shape = _like_shape(like, shape)
     if x.shape == shape:
         return x
-    lead = x.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, d in enumerate(shape) if d == 1 and x.shape[lead + i] != 1
-    )
-    return np.sum(x, axis=axes, keepdims=True).reshape(shape)
+    if x.ndim > len(shape):
+        x = np.sum(x, axis=tuple(range(x.ndim - len(shape))))
+    lead = len(shape) - x.ndim
+    axes = tuple(i for i in range(x.ndim) if shape[lead + i] == 1 and x.shape[i] != 1)
+    if axes:
+        x = np.sum(x, axis=axes, keepdims=True)
+    return x if x.shape == shape else np.broadcast_to(x, shape)
 
 
 register(OpDef(
     "sum_to",
     infer=lambda inputs, shape: (inputs[1].shape if shape is None else shape, inputs[0].dtype),
     compute=_sum_to,
-    bprop=lambda out, g: (broadcast_like(g, out.inputs[0]), None),
+    bprop=lambda out, g: (sum_like(g, out.inputs[0]), None),  # fitting back is the adjoint
 ))
 
 
