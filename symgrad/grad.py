@@ -115,7 +115,7 @@ def _on_path(graph: Graph, ys: list[Tensor], xs: list[Tensor]) -> list[int]:
 
     Returned in topological order.
     """
-    nodes = graph.nx.nodes
+    nodes = graph._node
     targets = {x.id for x in xs}
     reached: set[int] = set()
     for n in graph.topo_order([y.id for y in ys]):
@@ -131,7 +131,7 @@ def _fill_grad_table(
     """Book alg. 6.6 as a loop over the pruned order, last node first: each node's bprop runs
     once, on the sum of what its consumers sent it. Returns the edges where bprop sent nothing.
     """
-    nodes = graph.nx.nodes
+    nodes = graph._node
     blocked: set[tuple[int, int]] = set()
     for nid in reversed(order):
         g = grad_table.get(nid)
@@ -219,7 +219,7 @@ def _unconnected(x: Tensor, ys: list[Tensor], order: list[int], blocked: set, po
 def _why_unconnected(x: Tensor, ys: list[Tensor], blocked: set) -> str:
     """The nearest node between x and y that stops the gradient, or that there is no path."""
     graph = x.graph
-    nodes = graph.nx.nodes
+    nodes = graph._node
     ancestors = graph.ancestors(y.id for y in ys)
     if x.id not in ancestors:
         return "no path leads from it to y"
@@ -246,7 +246,7 @@ def _why_unconnected(x: Tensor, ys: list[Tensor], blocked: set) -> str:
 
 def _drop_unused(graph: Graph, first_new: int, keep: list[Tensor]) -> None:
     """Removes the nodes this pass built that no result needs (terms for inputs off the path)."""
-    nodes = graph.nx.nodes
+    nodes = graph._node
     needed: set[int] = set()
     todo = [t.id for t in keep if t.id >= first_new]
     while todo:

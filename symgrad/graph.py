@@ -166,7 +166,7 @@ class Graph:
     # -- walking -------------------------------------------------------------------------------
     def ancestors(self, nids: Iterable[int], stop: Iterable[int] = ()) -> set[int]:
         """`nids` and every node they are computed from; the walk does not pass `stop` nodes."""
-        nodes = self.nx.nodes
+        nodes = self._node
         stop = set(stop)
         seen: set[int] = set()
         todo = list(nids)

@@ -110,15 +110,18 @@ def output(multi: Tensor, index: int) -> Tensor:
 def lift(name: str, inputs: Sequence[Any]) -> list[Tensor]:
     """The inputs as tensors of one graph; numbers and arrays become constant nodes."""
     graph: Graph | None = None
+    only_tensors = True
     for x in inputs:
         if isinstance(x, Tensor):
             if graph is None:
                 graph = x.graph
             elif x.graph is not graph:
                 raise GraphError(f"{name}: tensors {x.label} and the others belong to other graphs")
+        else:
+            only_tensors = False
     if graph is None:
         raise TypeError(f"{name}: needs at least one symgrad Tensor among its inputs")
-    if all(isinstance(x, Tensor) for x in inputs):
+    if only_tensors:
         return list(inputs)
     dtypes = tuple(x.dtype for x in inputs if isinstance(x, Tensor))
     out = []

@@ -146,8 +146,16 @@ elementwise("abs", np.abs, lambda out, g: (g * sign(out.inputs[0]),))    # 0 at 
 elementwise("sign", np.sign, lambda out, g: (g * 0,))                    # zero, yet connected
 elementwise("sin", np.sin, lambda out, g: (g * cos(out.inputs[0]),))
 elementwise("cos", np.cos, lambda out, g: (-(g * sin(out.inputs[0])),))
-elementwise("tanh", np.tanh, lambda out, g: (g * (1 - out * out),))
-elementwise("sigmoid", _sigmoid, lambda out, g: (g * (out * (1 - out)),))
+elementwise("tanh", np.tanh, lambda out, g: (apply("tanh_grad", [out, g]),))
+elementwise("sigmoid", _sigmoid, lambda out, g: (apply("sigmoid_grad", [out, g]),))
+# Their derivatives as one node each, in terms of the result y: one node instead of three in
+# every gradient, one NumPy pass fewer at run time; differentiable again (Hessians, HVPs).
+elementwise("tanh_grad", lambda y, g: g * (1 - y * y),        # g (1 - y^2)
+            lambda out, gg: (gg * (-2 * out.inputs[1] * out.inputs[0]),
+                             apply("tanh_grad", [out.inputs[0], gg])))
+elementwise("sigmoid_grad", lambda y, g: g * (y * (1 - y)),   # g y (1 - y)
+            lambda out, gg: (gg * (out.inputs[1] * (1 - 2 * out.inputs[0])),
+                             apply("sigmoid_grad", [out.inputs[0], gg])))
 # g times the 0/1 mask: 0 at 0; six times faster than where(x > 0, g, 0) on a random mask
 elementwise("relu", _relu, lambda out, g: (g * (out.inputs[0] > 0),))
 elementwise("softplus", _softplus, lambda out, g: (g * sigmoid(out.inputs[0]),))

@@ -60,6 +60,13 @@ CASES = [
     OpCase("equal", [index((3, 4), 3), index((4,), 3)], reference=np.equal),  # ints: ties
     OpCase("not_equal", [index((3, 4), 3), index((4,), 3)], reference=np.not_equal),
     OpCase("equal", [normal((3,)), normal((3,))], reference=np.equal, label="float"),
+    # the fused derivatives of tanh and sigmoid, in terms of the result y and the gradient g
+    OpCase("tanh_grad", [normal((2, 3)), normal((3,))], label="broadcast",
+           reference=lambda y, g: g * (1 - y * y),
+           builder=lambda y, g: sg.apply("tanh_grad", [y, g])),
+    OpCase("sigmoid_grad", [normal((2, 3)), normal((2, 3))],
+           reference=lambda y, g: g * (y * (1 - y)),
+           builder=lambda y, g: sg.apply("sigmoid_grad", [y, g])),
 ]
 
 
