@@ -5,7 +5,7 @@ import pytest
 
 import symgrad as sg
 
-from .cases import OpCase, boolean, by_id, check_forward, float32_cases, index, normal
+from .cases import OpCase, boolean, index, normal
 
 CASES = [
     OpCase("stop_gradient", [normal((2, 3))], reference=lambda x: x),
@@ -20,21 +20,6 @@ CASES = [
     OpCase("zeros_like", [index((3,), 4)], reference=np.zeros_like, label="int"),
     OpCase("ones_like", [normal((2, 3))], reference=np.ones_like),
 ]
-
-
-@by_id(CASES)
-def test_op(case, rng):
-    check_forward(case, rng)
-
-
-@by_id(CASES)
-def test_op_with_unknown_dims(case, rng):
-    check_forward(case, rng, dynamic=True)
-
-
-@by_id(float32_cases(CASES))
-def test_op_float32(case, rng):
-    check_forward(case, rng)
 
 
 def test_astype_is_cast_with_a_canonical_dtype():

@@ -12,9 +12,6 @@ from .cases import (
     OpCase,
     away_from_zero,
     boolean,
-    by_id,
-    check_forward,
-    float32_cases,
     index,
     normal,
     positive,
@@ -68,22 +65,6 @@ CASES = [
            reference=lambda y, g: g * (y * (1 - y)),
            builder=lambda y, g: sg.apply("sigmoid_grad", [y, g])),
 ]
-
-
-@by_id(CASES)
-def test_op(case, rng):
-    check_forward(case, rng)
-
-
-@by_id(CASES)
-def test_op_with_unknown_dims(case, rng):
-    check_forward(case, rng, dynamic=True)
-
-
-@by_id(float32_cases(CASES))
-def test_op_float32(case, rng):
-    out = check_forward(case, rng)
-    assert out.dtype in (np.float32, np.bool_), out.dtype  # float32 in, float32 out
 
 
 @pytest.mark.parametrize("op", ["less", "less_equal", "greater", "greater_equal", "equal",

@@ -5,7 +5,7 @@ import pytest
 
 import symgrad as sg
 
-from .cases import OpCase, by_id, check_forward, float32_cases, index, normal
+from .cases import OpCase, index, normal
 
 CASES = [
     OpCase("matmul", [normal((2, 3)), normal((3, 4))], reference=np.matmul),
@@ -17,21 +17,6 @@ CASES = [
     OpCase("matmul", [normal((3,)), normal((2, 3, 4))], reference=np.matmul, label="vec-batch"),
     OpCase("matmul", [normal((2, 3)), index((3, 2), 4)], reference=np.matmul, label="int"),
 ]
-
-
-@by_id(CASES)
-def test_op(case, rng):
-    check_forward(case, rng)
-
-
-@by_id(CASES)
-def test_op_with_unknown_dims(case, rng):
-    check_forward(case, rng, dynamic=True)
-
-
-@by_id(float32_cases(CASES))
-def test_op_float32(case, rng):
-    check_forward(case, rng)
 
 
 def test_operator_and_none_batch(rng):

@@ -5,7 +5,7 @@ import pytest
 
 import symgrad as sg
 
-from .cases import OpCase, by_id, check_forward, float32_cases, index, normal, probs
+from .cases import OpCase, index, normal, probs
 
 
 def _log_softmax(x, axis=-1):
@@ -38,22 +38,6 @@ CASES = [
            reference=lambda labels, like: (labels[:, None] == np.arange(3)).astype(like.dtype),
            builder=lambda labels, like: sg.apply("one_hot", [labels, like])),
 ]
-
-
-@by_id(CASES)
-def test_op(case, rng):
-    check_forward(case, rng)
-
-
-@by_id(CASES)
-def test_op_with_unknown_dims(case, rng):
-    check_forward(case, rng, dynamic=True)
-
-
-@by_id(float32_cases(CASES))
-def test_op_float32(case, rng):
-    out = check_forward(case, rng)
-    assert out.dtype == np.float32
 
 
 def test_softmax_is_stable_for_large_logits():

@@ -5,7 +5,7 @@ import pytest
 
 import symgrad as sg
 
-from .cases import OpCase, by_id, check_forward, distinct, float32_cases, index, normal
+from .cases import OpCase, distinct, index, normal
 
 
 def _logsumexp(x, axis=None, keepdims=False):
@@ -46,22 +46,6 @@ CASES = [
     OpCase("max_and_argmax", [distinct((3, 4))], {"axis": None}, np.max,
            builder=_first(sg.max_and_argmax), label="all"),
 ]
-
-
-@by_id(CASES)
-def test_op(case, rng):
-    check_forward(case, rng)
-
-
-@by_id(CASES)
-def test_op_with_unknown_dims(case, rng):
-    check_forward(case, rng, dynamic=True)
-
-
-@by_id(float32_cases(CASES))
-def test_op_float32(case, rng):
-    out = check_forward(case, rng)
-    assert out.dtype in (np.float32, np.intp)
 
 
 def test_argmax_is_integer_and_max_and_argmax_is_one_node_of_two_outputs(rng):

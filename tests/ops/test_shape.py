@@ -6,7 +6,7 @@ import pytest
 
 import symgrad as sg
 
-from .cases import OpCase, by_id, check_forward, float32_cases, index, normal
+from .cases import OpCase, index, normal
 
 
 def _scatter_ref(g, like, *, index):
@@ -89,21 +89,6 @@ CASES = [
            lambda *xs, axis: np.stack(xs, axis), builder=lambda *xs, axis: sg.stack(xs, axis),
            label="last"),
 ]
-
-
-@by_id(CASES)
-def test_op(case, rng):
-    check_forward(case, rng)
-
-
-@by_id(CASES)
-def test_op_with_unknown_dims(case, rng):
-    check_forward(case, rng, dynamic=True)
-
-
-@by_id(float32_cases(CASES))
-def test_op_float32(case, rng):
-    check_forward(case, rng)
 
 
 def _x(shape=(2, 3), dtype="float64"):
