@@ -351,3 +351,25 @@ def test_a_sums_gradient_is_broadcast_only_where_needed(rng, shape):
     if shape == (4, 3):  # W**2's rule scales the scalar gradient before touching W
         ops = [g.nx.nodes[a]["op"] for a in g.ancestors([gW.id]) if a > y.id]
         assert "power" not in ops
+
+
+def test_jacobian_and_hessian_need_static_shapes():
+    g = sg.Graph()
+    x = g.placeholder("x", (None,))
+    with pytest.raises(sg.ShapeError, match="static shape"):
+        sg.jacobian(sg.sin(x), x)
+    with pytest.raises(sg.ShapeError, match="static shape"):
+        sg.hessian(sg.sin(x).sum(), x)
+
+
+def test_hvp_over_several_xs(rng):
+    g = sg.Graph()
+    a = g.placeholder("a", (2,))
+    b = g.placeholder("b", (2,))
+    y = (a * a * b).sum()  # H = [[2 diag(b), 2 diag(a)], [2 diag(a), 0]]
+    va, vb = rng.normal(size=2), rng.normal(size=2)
+    ha, hb = sg.hvp(y, [a, b], [va, vb])
+    av, bv = rng.normal(size=2), rng.normal(size=2)
+    got_a, got_b = sg.evaluate([ha, hb], {a: av, b: bv})
+    np.testing.assert_allclose(got_a, 2 * bv * va + 2 * av * vb)
+    np.testing.assert_allclose(got_b, 2 * av * va)
