@@ -12,103 +12,43 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
 import statistics
 import sys
 import time
 import tracemalloc
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
+from common import (
+    CHAIN_STEPS,
+    LAM,
+    blas_note,
+    chain_graph,
+    fmt_time,
+    git_note,
+    interleaved,
+    mlp_data,
+    mlp_graph,
+    mlp_numpy,
+    print_summary,
+    show_ratios,
+    show_samples,
+)
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repo's symgrad, uninstalled
-
-import symgrad as sg  # noqa: E402
-
-LAM = 1e-4  # weight decay of the book's example network
-
-
-# -- timing --------------------------------------------------------------------------------------
-def interleaved(sides: dict[str, Callable[[], object]], rounds: int, number: int
-                ) -> dict[str, list[float]]:
-    """Seconds per call of each side, `rounds` samples each, the sides alternating every round.
-
-    Each sample times `number` calls back to back; the order of the sides flips every round so
-    that neither always runs first (caches, CPU frequency). The garbage collector is off meanwhile.
-    """
-    names = list(sides)
-    samples: dict[str, list[float]] = {n: [] for n in names}
-    for fn in sides.values():  # warm-up: first-call costs are not what these measure
-        fn()
-    gc_was_on = gc.isenabled()
-    gc.disable()
-    try:
-        for r in range(rounds):
-            for name in names if r % 2 == 0 else reversed(names):
-                fn = sides[name]
-                t0 = time.perf_counter()
-                for _ in range(number):
-                    fn()
-                samples[name].append((time.perf_counter() - t0) / number)
-    finally:
-        if gc_was_on:
-            gc.enable()
-    return samples
-
-
-def ratios(samples: dict[str, list[float]]) -> tuple[float, float, float]:
-    """symgrad/numpy: of the minima, of the medians, and the median of the per-round ratios."""
-    a, b = samples["symgrad"], samples["numpy"]
-    return (min(a) / min(b), statistics.median(a) / statistics.median(b),
-            statistics.median(x / y for x, y in zip(a, b)))
-
-
-def fmt_time(s: float) -> str:
-    if s >= 1.0:
-        return f"{s:.3f} s"
-    if s >= 1e-3:
-        return f"{s * 1e3:.3f} ms"
-    return f"{s * 1e6:.1f} us"
-
-
-def show_samples(samples: dict[str, list[float]]) -> None:
-    for name, ts in samples.items():
-        low, mid = fmt_time(min(ts)), fmt_time(statistics.median(ts))
-        print(f"  {name:<10} min {low:>11}   median {mid:>11}   ({len(ts)} samples)")
+import symgrad as sg  # bench/common.py put the repo root first on sys.path
 
 
 # -- 1. the book's example network ---------------------------------------------------------------
 def mlp_function() -> sg.Function:
-    g = sg.Graph()
-    X = g.placeholder("X", (256, 784))
-    y = g.placeholder("y", (256,), dtype="int64")
-    W1 = g.placeholder("W1", (784, 512))
-    W2 = g.placeholder("W2", (512, 10))
-    logits = sg.relu(X @ W1) @ W2
-    loss = sg.softmax_cross_entropy(logits, y).mean() + LAM * ((W1 ** 2).sum() + (W2 ** 2).sum())
-    return sg.function([X, y, W1, W2], loss)
-
-
-def mlp_numpy(X: np.ndarray, y: np.ndarray, W1: np.ndarray, W2: np.ndarray) -> float:
-    """The same loss by hand, with symgrad's log-sum-exp (shift by the finite row maximum)."""
-    z = np.maximum(X @ W1, 0) @ W2
-    m = z.max(axis=1, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0)
-    lse = np.log(np.exp(z - m).sum(axis=1)) + m[:, 0]
-    nll = lse - z[np.arange(len(y)), y]
-    return nll.mean() + LAM * (np.sum(W1 ** 2) + np.sum(W2 ** 2))
+    t = mlp_graph()
+    return sg.function([t["X"], t["y"], t["W1"], t["W2"]], t["loss"])
 
 
 def bench_mlp(quick: bool) -> dict:
     print("\n[1] Deep Learning book 6.5.7 network, forward pass (loss)")
     print("    X 256x784 @ W1 784x512 -> relu -> @ W2 512x10 -> softmax cross-entropy (int labels),"
           f" mean, + {LAM} * (sum W1^2 + sum W2^2)")
-    rng = np.random.default_rng(657)
-    X = rng.standard_normal((256, 784))
-    y = rng.integers(0, 10, size=256)
-    W1 = rng.standard_normal((784, 512)) * np.sqrt(2 / 784)
-    W2 = rng.standard_normal((512, 10)) * np.sqrt(2 / 512)
+    X, y, W1, W2, _, _ = mlp_data()
     f = mlp_function()
     got, want = f(X, y, W1, W2), mlp_numpy(X, y, W1, W2)
     agree = bool(np.allclose(got, want))
@@ -117,26 +57,13 @@ def bench_mlp(quick: bool) -> dict:
     rounds, number = (3, 1) if quick else (60, 5)
     samples = interleaved({"symgrad": lambda: f(X, y, W1, W2),
                            "numpy": lambda: mlp_numpy(X, y, W1, W2)}, rounds, number)
-    show_samples(samples)
+    show_samples(samples, width=10)
     sg_t, np_t = (statistics.median(samples[k]) for k in ("symgrad", "numpy"))
-    print("    ratio symgrad/numpy: {:.3f} (of minima), {:.3f} (of medians), {:.3f} (median of "
-          "per-round ratios); goal <= 1.05".format(*ratios(samples)))
-    return {"sg": sg_t, "ref": np_t, "ratio": ratios(samples)[2], "agree": agree}
+    ratio = show_ratios(samples, "symgrad", "numpy", "<= 1.05")
+    return {"sg": sg_t, "ref": np_t, "ratio": ratio, "agree": agree}
 
 
 # -- 2. per-op overhead --------------------------------------------------------------------------
-CHAIN_STEPS = 500  # y = tanh(y) * 0.9 + 0.1 * sin(y): 5 elementwise ops a step
-
-
-def chain_graph(steps: int = CHAIN_STEPS) -> tuple[sg.Tensor, sg.Tensor]:
-    g = sg.Graph()
-    x = g.placeholder("x", (16,))
-    y = x
-    for _ in range(steps):
-        y = sg.tanh(y) * 0.9 + 0.1 * sg.sin(y)
-    return x, y
-
-
 def chain_numpy(y: np.ndarray) -> np.ndarray:
     for _ in range(CHAIN_STEPS):
         y = np.tanh(y) * 0.9 + 0.1 * np.sin(y)
@@ -165,13 +92,12 @@ def bench_overhead(quick: bool) -> dict:
     rounds, number = (3, 2) if quick else (60, 20)
     samples = interleaved({"symgrad": lambda: f(v), "numpy": lambda: chain_numpy(v)},
                           rounds, number)
-    show_samples(samples)
+    show_samples(samples, width=10)
     sg_t, np_t = (statistics.median(samples[k]) for k in ("symgrad", "numpy"))
-    print("    ratio symgrad/numpy: {:.3f} (of minima), {:.3f} (of medians), {:.3f} (median of "
-          "per-round ratios); goal <= 1.3".format(*ratios(samples)))
+    ratio = show_ratios(samples, "symgrad", "numpy", "<= 1.3")
     print(f"    per op: symgrad {fmt_time(sg_t / (5 * CHAIN_STEPS))}, "
           f"numpy {fmt_time(np_t / (5 * CHAIN_STEPS))}")
-    return {"sg": sg_t, "ref": np_t, "ratio": ratios(samples)[2],
+    return {"sg": sg_t, "ref": np_t, "ratio": ratio,
             "first": max(firsts), "build": statistics.median(builds)}
 
 
@@ -233,21 +159,6 @@ def bench_memory(quick: bool) -> dict:
 
 
 # -- report ----------------------------------------------------------------------------------------
-def blas_note() -> None:
-    env = {k: os.environ.get(k) for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
-    print("numpy", np.__version__, "| python", sys.version.split()[0], "|",
-          ", ".join(f"{k}={v}" if v is not None else f"{k} unset" for k, v in env.items()))
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        print("BLAS kernel: threadpoolctl not installed, not reported")
-        return
-    for info in threadpool_info():
-        if info.get("user_api") == "blas":
-            print(f"BLAS: {info.get('internal_api')} {info.get('version')}, "
-                  f"kernel {info.get('architecture')}, {info.get('num_threads')} threads")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="few repeats: a smoke test")
@@ -255,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     print(f"symgrad evaluator benchmark{' (--quick)' if args.quick else ''}")
     blas_note()
+    git_note()
     mlp = bench_mlp(args.quick)
     ovh = bench_overhead(args.quick)
     mem = bench_memory(args.quick)
@@ -273,15 +185,9 @@ def main(argv: list[str] | None = None) -> int:
         ("3. memory, sg.evaluate (arrays)", f"{mem['evaluate']:.2f}", f"{mem['numpy']:.2f}",
          f"{mem['evaluate'] / mem['numpy']:.3f}", "< 5", mem["evaluate"] < 5),
     ]
-    head = ("measure", "symgrad", "reference", "ratio", "goal", "met?")
-    table = [head] + [(*r[:5], "-" if r[5] is None else "yes" if r[5] else "NO") for r in rows]
-    widths = [max(len(r[i]) for r in table) for i in range(len(head))]
-    print("\nSummary (reference: hand-written NumPy; times: medians, ratio: median of per-round "
-          "ratios;\n         memory in arrays' worth, output counted, input not)")
-    for k, r in enumerate(table):
-        print(" | ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
-        if k == 0:
-            print("-+-".join("-" * w for w in widths))
+    print_summary("Summary (reference: hand-written NumPy; times: medians, ratio: median of "
+                  "per-round ratios;\n         memory in arrays' worth, output counted, input not)",
+                  rows)
     print(f"\n(took {time.perf_counter() - start:.1f} s)")
     return 0
 

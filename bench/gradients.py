@@ -16,111 +16,35 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
 import statistics
-import subprocess
 import sys
 import time
-from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
+from common import (
+    CHAIN_STEPS,
+    HID,
+    LAM,
+    D,
+    K,
+    N,
+    blas_note,
+    chain_graph,
+    fmt_time,
+    git_note,
+    interleaved,
+    mlp_data,
+    mlp_graph,
+    print_summary,
+    rel_err,
+    show_ratios,
+    show_samples,
+)
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repo's symgrad, uninstalled
-
-import symgrad as sg  # noqa: E402
-
-LAM = 1e-4  # weight decay of the book's example network
-N, D, HID, K = 256, 784, 512, 10  # batch, inputs, hidden units, classes
-
-
-# -- timing (as in bench/evaluator.py) -----------------------------------------------------------
-def interleaved(sides: dict[str, Callable[[], object]], rounds: int, number: int
-                ) -> dict[str, list[float]]:
-    """Seconds per call of each side, `rounds` samples each, the sides alternating every round.
-
-    Each sample times `number` calls back to back; the order of the sides flips every round so
-    that none always runs first (caches, CPU frequency). The garbage collector is off meanwhile.
-    """
-    names = list(sides)
-    samples: dict[str, list[float]] = {n: [] for n in names}
-    for fn in sides.values():  # warm-up: first-call costs are not what these measure
-        fn()
-    gc_was_on = gc.isenabled()
-    gc.disable()
-    try:
-        for r in range(rounds):
-            for name in names if r % 2 == 0 else reversed(names):
-                fn = sides[name]
-                t0 = time.perf_counter()
-                for _ in range(number):
-                    fn()
-                samples[name].append((time.perf_counter() - t0) / number)
-    finally:
-        if gc_was_on:
-            gc.enable()
-    return samples
+import symgrad as sg  # bench/common.py put the repo root first on sys.path
 
 
-def ratios(samples: dict[str, list[float]], a: str, b: str) -> tuple[float, float, float]:
-    """a/b: of the minima, of the medians, and the median of the per-round ratios."""
-    x, y = samples[a], samples[b]
-    return (min(x) / min(y), statistics.median(x) / statistics.median(y),
-            statistics.median(p / q for p, q in zip(x, y)))
-
-
-def show_ratios(samples: dict[str, list[float]], a: str, b: str, goal: str) -> float:
-    r = ratios(samples, a, b)
-    print(f"    ratio {a}/{b}: {r[0]:.3f} (of minima), {r[1]:.3f} (of medians), {r[2]:.3f} "
-          f"(median of per-round ratios); goal {goal}")
-    return r[2]
-
-
-def fmt_time(s: float) -> str:
-    if s >= 1.0:
-        return f"{s:.3f} s"
-    if s >= 1e-3:
-        return f"{s * 1e3:.3f} ms"
-    return f"{s * 1e6:.1f} us"
-
-
-def show_samples(samples: dict[str, list[float]]) -> None:
-    width = max(len(n) for n in samples)
-    for name, ts in samples.items():
-        low, mid = fmt_time(min(ts)), fmt_time(statistics.median(ts))
-        print(f"  {name:<{width}} min {low:>11}   median {mid:>11}   ({len(ts)} samples)")
-
-
-def rel_err(got: np.ndarray, want: np.ndarray) -> float:
-    """Largest difference relative to the largest magnitude of `want`."""
-    got, want = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
-    return float(np.max(np.abs(got - want)) / max(np.max(np.abs(want)), 1e-300))
-
-
-# -- the book's example network ------------------------------------------------------------------
-def mlp_graph(dtype: str = "float64") -> dict[str, sg.Tensor]:
-    """X @ W1 -> relu -> @ W2 -> softmax cross-entropy (int labels), mean, + weight decay."""
-    g = sg.Graph()
-    t = {"X": g.placeholder("X", (N, D), dtype), "y": g.placeholder("y", (N,), "int64"),
-         "W1": g.placeholder("W1", (D, HID), dtype), "W2": g.placeholder("W2", (HID, K), dtype),
-         "V1": g.placeholder("V1", (D, HID), dtype), "V2": g.placeholder("V2", (HID, K), dtype)}
-    logits = sg.relu(t["X"] @ t["W1"]) @ t["W2"]
-    t["loss"] = (sg.softmax_cross_entropy(logits, t["y"]).mean()
-                 + LAM * ((t["W1"] ** 2).sum() + (t["W2"] ** 2).sum()))
-    return t
-
-
-def mlp_data(dtype: str = "float64") -> tuple[np.ndarray, ...]:
-    rng = np.random.default_rng(657)
-    X = rng.standard_normal((N, D)).astype(dtype)
-    y = rng.integers(0, K, size=N)
-    W1 = (rng.standard_normal((D, HID)) * np.sqrt(2 / D)).astype(dtype)
-    W2 = (rng.standard_normal((HID, K)) * np.sqrt(2 / HID)).astype(dtype)
-    V1 = rng.standard_normal((D, HID)).astype(dtype)
-    V2 = rng.standard_normal((HID, K)).astype(dtype)
-    return X, y, W1, W2, V1, V2
-
-
+# -- the book's example network (graph and data in bench/common.py) ------------------------------
 def mlp_grad_numpy(X: np.ndarray, y: np.ndarray, W1: np.ndarray, W2: np.ndarray
                    ) -> tuple[float, np.ndarray, np.ndarray]:
     """Loss, dloss/dW1, dloss/dW2 by hand-written back-propagation (symgrad's log-sum-exp:
@@ -258,18 +182,7 @@ def bench_float32() -> dict:
 
 
 # -- chains of small elementwise ops -------------------------------------------------------------
-CHAIN_STEPS = 500  # y = tanh(y) * 0.9 + 0.1 * sin(y): 5 elementwise ops a step
 LONG_STEPS = 10_000
-
-
-def chain_graph(steps: int) -> tuple[sg.Tensor, sg.Tensor]:
-    """x (16,) and loss = sum of y after `steps` steps of y = tanh(y) * 0.9 + 0.1 * sin(y)."""
-    g = sg.Graph()
-    x = g.placeholder("x", (16,))
-    y = x
-    for _ in range(steps):
-        y = sg.tanh(y) * 0.9 + 0.1 * sg.sin(y)
-    return x, y.sum()
 
 
 def forward_nodes(graph: sg.Graph) -> int:
@@ -294,7 +207,7 @@ def chain_grad_numpy(x: np.ndarray, steps: int = CHAIN_STEPS) -> np.ndarray:
 # -- 4. the gradient pass itself -----------------------------------------------------------------
 def time_gradients_pass(steps: int) -> tuple[float, int, int]:
     """Seconds of the sg.gradients call alone on a fresh chain; forward nodes, nodes it added."""
-    x, loss = chain_graph(steps)
+    x, loss = chain_graph(steps, summed=True)
     graph = x.graph
     before = graph.nx.number_of_nodes()
     n_fwd = forward_nodes(graph)
@@ -341,7 +254,7 @@ def first_gradient(steps: int, v: np.ndarray) -> dict:
     """Build the chain, sg.gradients, sg.function, first call: seconds of each, and the result."""
     gc.collect()
     t0 = time.perf_counter()
-    x, loss = chain_graph(steps)
+    x, loss = chain_graph(steps, summed=True)
     t1 = time.perf_counter()
     (gx,) = sg.gradients(loss, [x])
     t2 = time.perf_counter()
@@ -405,33 +318,6 @@ def bench_chain(quick: bool) -> dict:
 
 
 # -- report ----------------------------------------------------------------------------------------
-def blas_note() -> None:
-    env = {k: os.environ.get(k) for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
-    print("numpy", np.__version__, "| python", sys.version.split()[0], "|",
-          ", ".join(f"{k}={v}" if v is not None else f"{k} unset" for k, v in env.items()))
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        print("BLAS kernel: threadpoolctl not installed, not reported")
-        return
-    for info in threadpool_info():
-        if info.get("user_api") == "blas":
-            print(f"BLAS: {info.get('internal_api')} {info.get('version')}, "
-                  f"kernel {info.get('architecture')}, {info.get('num_threads')} threads")
-
-
-def git_note() -> None:
-    """The commit measured, and whether the working tree differs from it."""
-    root = Path(__file__).resolve().parent.parent
-    try:
-        done = subprocess.run(["git", "-C", str(root), "describe", "--always", "--dirty"],
-                              capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.SubprocessError):
-        return
-    if done.returncode == 0:
-        print(f"symgrad at {done.stdout.strip()}")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="few repeats, small sizes: a smoke "
@@ -476,15 +362,8 @@ def main(argv: list[str] | None = None) -> int:
         (f"5. chain of {5 * ch['long_steps']:,} ops, build to 1st gradient",
          fmt_time(lg["total"]), "", "", "<= 1.5 s", lg["total"] <= 1.5),
     ]
-    head = ("measure", "symgrad", "reference", "ratio", "goal", "met?")
-    table = [head] + [(*r[:5], "-" if r[5] is None else "yes" if r[5] else "NO") for r in rows]
-    widths = [max(len(r[i]) for r in table) for i in range(len(head))]
-    print("\nSummary (reference: hand-written NumPy unless named; times: medians, [4] minima; "
-          "ratio: median of per-round ratios)")
-    for k, r in enumerate(table):
-        print(" | ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
-        if k == 0:
-            print("-+-".join("-" * w for w in widths))
+    print_summary("Summary (reference: hand-written NumPy unless named; times: medians, [4] "
+                  "minima; ratio: median of per-round ratios)", rows)
     print(f"    long chain breakdown (medians): build {fmt_time(lg['build'])}, sg.gradients "
           f"{fmt_time(lg['gradients'])}, sg.function {fmt_time(lg['function'])}, first call "
           f"{fmt_time(lg['call'])}")
