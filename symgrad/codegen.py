@@ -2,7 +2,9 @@
 
 A value used once is written inside its consumer's call (nesting at most _MAX_DEPTH deep), so
 NumPy's temporaries die as soon as they are consumed; other values live in local variables,
-deleted (or overwritten) right after their last use. Knows plans, not ops.
+deleted (or overwritten) right after their last use; an elementwise NumPy ufunc writes its
+result into the buffer of an input dying there (`out=`), saving an allocation. Knows plans
+and NumPy, not ops.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
+
+import numpy as np
 
 _MAX_DEPTH = 24  # Python's parser allows 200 nested parentheses; calls nest two per level
 
@@ -39,14 +43,28 @@ def compile_plan(plan: Any) -> tuple[Callable[..., tuple], str]:
             last[a] = max(last.get(a, -1), root[k])
             stmt_uses.setdefault(root[k], set()).add(a)
     keep = set(plan.outputs) | set(plan.consts)
+    donor, takes_temp = _donors(plan, root, last, keep)
 
     lines = [f"def _run({', '.join(names[i] for i in range(len(plan.inputs)))}):"]
     pending: dict[int, str] = {}  # slot -> expression of a value written into its consumer
     free: list[str] = []
     fresh = 0
+    temps: dict[int, list[str]] = {}  # statement -> names holding its donated temporaries
     for k, step in enumerate(steps):
-        args = ", ".join(pending.pop(a) if a in pending else names[a] for a in step.args)
-        expr = f"{fn_names[id(step.fn)]}({args})"
+        args = []
+        out = ""
+        for a in step.args:
+            if a not in pending:
+                args.append(names[a])
+            elif not out and a in takes_temp.get(k, ()):  # an inner call's fresh result
+                held = temps.setdefault(root[k], [])
+                temp = f"_t{len(held)}"
+                held.append(temp)
+                args.append(f"({temp} := {pending.pop(a)})")
+                out = f", out={temp}"
+            else:
+                args.append(pending.pop(a))
+        expr = f"{fn_names[id(step.fn)]}({', '.join(args)}{out})"
         if root[k] != k:
             pending[step.out] = expr
             continue
@@ -56,6 +74,11 @@ def compile_plan(plan: Any) -> tuple[Callable[..., tuple], str]:
             if a >= len(plan.inputs):  # the caller holds the inputs: dropping them frees nothing
                 expr = _release_at_last_read(expr, names[a])
         dying_names = [names[a] for a in dying]
+        if k in donor and not out:  # the result goes into the dying input's own buffer
+            name = names[donor[k]]
+            expr = f"{expr[:-1]}, out={name})"
+            dying_names.remove(name)
+            dying_names.append(name)
         if dying_names:
             target = dying_names.pop()  # overwriting a dead value frees it
         elif free:
@@ -64,14 +87,72 @@ def compile_plan(plan: Any) -> tuple[Callable[..., tuple], str]:
             target, fresh = f"v{fresh}", fresh + 1
         names[step.out] = target
         lines.append(f"    {target} = {expr}")
-        if dying_names:
-            lines.append(f"    del {', '.join(dying_names)}")
+        held = temps.pop(k, [])
+        if dying_names or held:
+            lines.append(f"    del {', '.join(dying_names + held)}")
             free.extend(dying_names)
     outs = ", ".join(names[s] for s in plan.outputs)
     lines.append(f"    return ({outs},)")
     source = "\n".join(lines)
     exec(compile(source, f"<symgrad function of {len(steps)} steps>", "exec"), namespace)
     return namespace["_run"], source
+
+
+def _donors(plan: Any, root: list[int], last: dict[int, int], keep: set[int]
+            ) -> tuple[dict[int, int], dict[int, set[int]]]:
+    """Where an elementwise ufunc may write its result into an input's buffer (`out=`).
+
+    Returns (statement -> variable slot, step -> temporary slots). Either input must have the
+    result's static shape and dtype and be a fresh array made by a ufunc (not a view). A
+    variable must be read for the last time by that statement, with no value that may be a
+    view of it still to be read; a temporary (an inlined call's result) has no other reader.
+    """
+    nodes = plan.graph._node
+    made = {s.out: s for s in plan.steps}
+    named = {s.out for k, s in enumerate(plan.steps) if root[k] == k}  # not inlined
+
+    def fresh(slot: int) -> bool:
+        step = made.get(slot)
+        return step is not None and _is_elementwise_ufunc(step.fn)
+
+    views: dict[int, set[int]] = {}  # slot -> the fresh slots whose memory it may share
+    alias_until: dict[int, float] = {}  # fresh slot -> last statement reading a possible view
+    for k, step in enumerate(plan.steps):
+        if fresh(step.out):
+            views[step.out] = {step.out}
+            continue
+        views[step.out] = set().union(*(views.get(a, ()) for a in step.args))
+        until = float("inf") if step.out in keep else last.get(step.out, root[k])
+        for s in views[step.out]:
+            alias_until[s] = max(alias_until.get(s, -1), until)
+
+    donor: dict[int, int] = {}
+    takes_temp: dict[int, set[int]] = {}
+    for k, step in enumerate(plan.steps):
+        if not _is_elementwise_ufunc(step.fn):
+            continue
+        want = nodes[step.nid]
+        if not want["shape"] or None in want["shape"]:
+            continue
+        takes_temp[k] = {
+            a for a in step.args
+            if a in made and a not in named and isinstance(made[a].fn, np.ufunc)
+            and nodes[made[a].nid]["shape"] == want["shape"]
+            and nodes[made[a].nid]["dtype"] == want["dtype"]}
+        if root[k] != k:
+            continue
+        for a in step.args:
+            got = nodes[made[a].nid] if fresh(a) else None
+            if (got is not None and a in named and last[a] == k and a not in keep
+                    and got["shape"] == want["shape"] and got["dtype"] == want["dtype"]
+                    and alias_until.get(a, -1) < k):
+                donor[k] = a
+                break
+    return donor, takes_temp
+
+
+def _is_elementwise_ufunc(fn: Any) -> bool:
+    return isinstance(fn, np.ufunc) and fn.signature is None  # not matmul's (n,k),(k,m)->(n,m)
 
 
 def _release_at_last_read(expr: str, name: str) -> str:
