@@ -66,6 +66,8 @@ def _is_index(labels) -> bool:
 def _sce(z, labels):
     lse = _logsumexp(z, axis=-1, keepdims=True)
     if _is_index(labels):
+        if z.ndim == 2:  # a batch of rows: plain fancy indexing is twice as fast
+            return lse[:, 0] - z[np.arange(len(z)), labels]
         return (lse - np.take_along_axis(z, labels[..., None], -1))[..., 0]
     return np.sum(labels * (lse - z), axis=-1)
 

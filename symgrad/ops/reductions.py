@@ -112,10 +112,17 @@ def _extreme_bprop(out, g):
 
 
 def _logsumexp(x, axis=None, keepdims=False):
-    m = np.max(x, axis=axis, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0)  # all -inf (or an inf): shift by 0, the sum says the rest
-    with np.errstate(divide="ignore"):
-        out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    x = np.asarray(x)
+    m = x.max(axis=axis, keepdims=True)  # shift by the maximum: exp cannot overflow
+    if not np.isfinite(m).all():
+        m = np.where(np.isfinite(m), m, 0)  # all -inf (or an inf): shift by 0, the sum says it
+    s = np.exp(x - m).sum(axis=axis, keepdims=True)
+    if s.all():
+        out = np.log(s)
+    else:
+        with np.errstate(divide="ignore"):  # a row of -inf only: log 0 = -inf is the answer
+            out = np.log(s)
+    out += m
     return out if keepdims else np.squeeze(out, axis=axis)
 
 
