@@ -120,7 +120,7 @@ def _on_path(graph: Graph, ys: list[Tensor], xs: list[Tensor]) -> list[int]:
     reached: set[int] = set()
     for n in graph.topo_order([y.id for y in ys]):
         a = nodes[n]
-        if _carries(a) and (n in targets or any(i in reached for i in a["inputs"])):
+        if (n in targets or not reached.isdisjoint(a["inputs"])) and _carries(a):
             reached.add(n)
     return [n for n in sorted(reached)]
 
@@ -152,15 +152,23 @@ def _fill_grad_table(
         else:
             terms = opdef.bprop(out, g)
         inputs = out.inputs
+        shared = len(inputs) > 1
         for x, term in zip(inputs, terms):
-            if x.id not in on_path:
+            xid = x.id
+            if xid not in on_path:
                 continue
             if term is None:
-                blocked.add((x.id, nid))
+                blocked.add((xid, nid))
                 continue
-            if not isinstance(term, tuple):
-                term = _fit(term, x, len(inputs) > 1 and None in x.shape)
-            _accumulate(grad_table, x, term)
+            if isinstance(term, tuple):
+                _accumulate(grad_table, x, term)
+                continue
+            t, xa = term._a, x._a
+            if t["shape"] != xa["shape"] or t["dtype"] != xa["dtype"] or (
+                    shared and None in xa["shape"]):
+                term = _fit(term, x, shared and None in xa["shape"])
+            old = grad_table.get(xid)  # the running sum of book 6.5.8
+            grad_table[xid] = term if old is None else old + term
     return blocked
 
 
@@ -196,7 +204,8 @@ def _fits_by_broadcasting(small: tuple, big: tuple) -> bool:
 
 
 def _accumulate(grad_table: dict[int, Any], x: Tensor, term: Any) -> None:
-    """Adds a term into x's running sum (book 6.5.8), one slot per output for a multi-output x."""
+    """Adds a term into x's running sum (book 6.5.8), one slot per output for a multi-output x.
+    (The pass's loop does the single-output case inline: it is its hottest line.)"""
     if isinstance(term, tuple):
         slots = grad_table.setdefault(x.id, [None] * len(term))
         for k, t in enumerate(term):

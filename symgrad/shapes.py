@@ -42,8 +42,12 @@ def show(shape: Shape) -> str:
 
 def broadcast(op: str, *shapes: Shape) -> Shape:
     """NumPy's broadcasting on static shapes; a None dimension may turn out 1 or anything."""
-    if len(shapes) == 2 and shapes[0] == shapes[1]:
-        return shapes[0]
+    if len(shapes) == 2:  # the common cases first: equal shapes, or one scalar
+        a, b = shapes
+        if a == b or not b:
+            return a
+        if not a:
+            return b
     ndim = max(len(s) for s in shapes)
     out = []
     for i in range(-ndim, 0):
