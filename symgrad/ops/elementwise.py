@@ -12,7 +12,8 @@ from collections.abc import Callable
 import numpy as np
 
 from ..shapes import broadcast
-from .base import OpDef, apply, dtype_of, register
+from ..tensor import Tensor
+from .base import OpDef, apply, dtype_of, lift, register
 
 
 def elementwise(
@@ -60,7 +61,14 @@ def tanh(x): return apply("tanh", [x])
 def sigmoid(x): return apply("sigmoid", [x])
 def relu(x): return apply("relu", [x])
 def softplus(x): return apply("softplus", [x])
-def where(cond, x, y): return apply("where", [cond, x, y])
+def where(cond, x, y):
+    # The branches decide the dtype, as in NumPy: a number takes the other branch's dtype;
+    # two numbers keep their own. The condition plays no part.
+    if isinstance(x, Tensor) or isinstance(y, Tensor):
+        x, y = lift("where", [x, y])
+    else:
+        x, y = np.asarray(x), np.asarray(y)
+    return apply("where", [cond, x, y])
 def less(x, y): return apply("less", [x, y])
 def less_equal(x, y): return apply("less_equal", [x, y])
 def greater(x, y): return apply("greater", [x, y])

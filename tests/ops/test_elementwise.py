@@ -230,3 +230,13 @@ def test_broadcasting_matches_numpy(problem):
     vx, vy = rng.uniform(0.5, 2, shapes[0]), rng.standard_normal(shapes[1])
     got = sg.evaluate(out, {x: vx, y: vy})
     np.testing.assert_array_equal(got, getattr(np, op)(vx, vy))
+
+
+@pytest.mark.parametrize("a,b", [(1.0, "x32"), (1, 0), ("x32", 0), (1.5, 0), (True, False)])
+def test_where_dtype_comes_from_the_branches_as_in_numpy(a, b):
+    g = sg.Graph()
+    cond = g.placeholder("c", (3,))  # a float condition: it must not decide the dtype
+    x32 = g.placeholder("x", (3,), "float32")
+    got = sg.where(cond, *(x32 if v == "x32" else v for v in (a, b)))
+    want = np.where(np.ones(3), *(np.ones(3, np.float32) if v == "x32" else v for v in (a, b)))
+    assert got.dtype == want.dtype
