@@ -32,10 +32,11 @@ from .elementwise import (
     tanh,
     where,
 )
+from .indexing import getitem, take
 from .linalg import matmul
 from .nn import log_softmax, softmax, softmax_cross_entropy
 from .reductions import argmax, logsumexp, max, max_and_argmax, mean, min, sum
-from .shape import broadcast_to, concatenate, getitem, reshape, stack, take, transpose
+from .shape import broadcast_to, concatenate, reshape, stack, transpose
 
 __all__ = [
     "OPS", "OpDef", "apply", "register",

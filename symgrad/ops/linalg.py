@@ -7,7 +7,8 @@ import numpy as np
 from ..errors import ShapeError
 from ..shapes import broadcast, dims_match, promote, show
 from .base import OpDef, apply, register
-from .shape import getitem, transpose
+from .indexing import getitem
+from .shape import transpose
 
 
 def matmul(x, y):

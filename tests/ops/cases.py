@@ -16,7 +16,7 @@ import pytest
 
 import symgrad as sg
 
-FAMILIES = ("elementwise", "reductions", "shape", "linalg", "nn", "control")
+FAMILIES = ("elementwise", "reductions", "shape", "indexing", "linalg", "nn", "control")
 DOMAINS = ("normal", "positive", "away_from_zero", "distinct", "index", "bool", "probs")
 
 
