@@ -113,7 +113,7 @@ def _donors(plan: Any, root: list[int], last: dict[int, int], keep: set[int]
 
     def fresh(slot: int) -> bool:
         step = made.get(slot)
-        return step is not None and _is_elementwise_ufunc(step.fn)
+        return step is not None and _makes_one_array(step.fn)
 
     views: dict[int, set[int]] = {}  # slot -> the fresh slots whose memory it may share
     alias_until: dict[int, float] = {}  # fresh slot -> last statement reading a possible view
@@ -136,7 +136,7 @@ def _donors(plan: Any, root: list[int], last: dict[int, int], keep: set[int]
             continue
         takes_temp[k] = {
             a for a in step.args
-            if a in made and a not in named and isinstance(made[a].fn, np.ufunc)
+            if a in made and a not in named and _makes_one_array(made[a].fn)
             and nodes[made[a].nid]["shape"] == want["shape"]
             and nodes[made[a].nid]["dtype"] == want["dtype"]}
         if root[k] != k:
@@ -151,8 +151,13 @@ def _donors(plan: Any, root: list[int], last: dict[int, int], keep: set[int]
     return donor, takes_temp
 
 
+def _makes_one_array(fn: Any) -> bool:
+    """A ufunc of one output: its result is a fresh array (matmul's included)."""
+    return isinstance(fn, np.ufunc) and fn.nout == 1
+
+
 def _is_elementwise_ufunc(fn: Any) -> bool:
-    return isinstance(fn, np.ufunc) and fn.signature is None  # not matmul's (n,k),(k,m)->(n,m)
+    return _makes_one_array(fn) and fn.signature is None  # not matmul's (n,k),(k,m)->(n,m)
 
 
 def _release_at_last_read(expr: str, name: str) -> str:

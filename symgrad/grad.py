@@ -51,7 +51,7 @@ def gradients(
         if x.shape is None:
             raise GradientError(f"{x.label} has several outputs; differentiate with respect to "
                                 "the tensors it returned")
-    first_new = graph._next_id
+    first_new = graph.next_id
     with graph.origin("gradient"), no_cycle_collection():
         seeds = _seeds(graph, ys_list, grad_ys, isinstance(ys, Tensor))
         order = _on_path(graph, ys_list, xs_list)
@@ -67,7 +67,7 @@ def gradients(
             g = grad_table.get(x.id)
             graph.current_grad_of = x.id
             if g is None:
-                g = _unconnected(x, ys_list, order, blocked, unconnected)
+                g = _unconnected(x, ys_list, blocked, unconnected)
             elif g.shape != x.shape:
                 g = broadcast_like(g, x)
             results.append(g)
@@ -122,7 +122,7 @@ def _on_path(graph: Graph, ys: list[Tensor], xs: list[Tensor]) -> list[int]:
         a = nodes[n]
         if (n in targets or not reached.isdisjoint(a["inputs"])) and _carries(a):
             reached.add(n)
-    return [n for n in sorted(reached)]
+    return sorted(reached)
 
 
 def _fill_grad_table(
@@ -216,7 +216,7 @@ def _accumulate(grad_table: dict[int, Any], x: Tensor, term: Any) -> None:
     grad_table[x.id] = term if old is None else old + term
 
 
-def _unconnected(x: Tensor, ys: list[Tensor], order: list[int], blocked: set, policy: str):
+def _unconnected(x: Tensor, ys: list[Tensor], blocked: set, policy: str) -> Tensor | None:
     if policy == "zero":
         return zeros_like(x)
     if policy == "none":
@@ -263,7 +263,7 @@ def _drop_unused(graph: Graph, first_new: int, keep: list[Tensor]) -> None:
         if n not in needed:
             needed.add(n)
             todo.extend(i for i in nodes[n]["inputs"] if i >= first_new)
-    doomed = [n for n in range(first_new, graph._next_id) if n in nodes and n not in needed]
+    doomed = [n for n in range(first_new, graph.next_id) if n in nodes and n not in needed]
     graph.nx.remove_nodes_from(doomed)
 
 

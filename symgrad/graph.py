@@ -58,6 +58,11 @@ class Graph:
     def __repr__(self) -> str:
         return f"<symgrad.Graph with {self.nx.number_of_nodes()} nodes>"
 
+    @property
+    def next_id(self) -> int:
+        """The id the next node will get: nodes added later have ids at least this."""
+        return self._next_id
+
     # -- building ------------------------------------------------------------------------------
     def add_node(
         self,
