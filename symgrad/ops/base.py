@@ -110,13 +110,15 @@ def output(multi: Tensor, index: int) -> Tensor:
 def lift(name: str, inputs: Sequence[Any]) -> list[Tensor]:
     """The inputs as tensors of one graph; numbers and arrays become constant nodes."""
     graph: Graph | None = None
+    first: Tensor | None = None
     only_tensors = True
     for x in inputs:
         if isinstance(x, Tensor):
-            if graph is None:
-                graph = x.graph
+            if first is None:
+                first, graph = x, x.graph
             elif x.graph is not graph:
-                raise GraphError(f"{name}: tensors {x.label} and the others belong to other graphs")
+                raise GraphError(f"{name}: tensors {first.label} and {x.label} belong to "
+                                 "different graphs")
         else:
             only_tensors = False
     if graph is None:
