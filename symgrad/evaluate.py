@@ -44,9 +44,14 @@ class Plan:
     consts: dict[int, Any] = field(default_factory=dict)
     outputs: list[int] = field(default_factory=list)
     n_slots: int = 0
+    _frees_marked: bool = False
 
     def run(self, values: Sequence[Any]) -> list[Any]:
         """Interprets the steps; each value is released right after its last consumer."""
+        if not self._frees_marked:  # only interpreting needs them: codegen does its own
+            with no_cycle_collection():
+                _mark_frees(self)
+            self._frees_marked = True
         regs: list[Any] = [None] * self.n_slots
         regs[: len(values)] = values
         for slot, value in self.consts.items():
@@ -102,15 +107,18 @@ def _make_plan(graph: Graph, outputs: list[Tensor], inputs: list[Tensor]) -> Pla
         if op == CONSTANT:
             plan.consts[slot] = value
             continue
-        fkey = (op, a["params"])
-        if fkey not in bound:
-            kw = dict(a["params"])
-            bound[fkey] = functools.partial(opdef.compute, **kw) if kw else opdef.compute
-        step = Step(nid, bound[fkey], args, slot)
+        params = a["params"]
+        if params:
+            fkey = (op, params)
+            if fkey not in bound:
+                bound[fkey] = functools.partial(opdef.compute, **dict(params))
+            fn = bound[fkey]
+        else:
+            fn = opdef.compute
+        step = Step(nid, fn, args, slot)
         if not (all(map(consts.__contains__, args)) and _fold(plan, step)):
             plan.steps.append(step)
     plan.outputs = [slot_of[t.id] for t in outputs]
-    _mark_frees(plan)
     return plan
 
 

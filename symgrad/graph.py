@@ -203,6 +203,10 @@ class Graph:
         return a["name"] if a.get("name") else f"{a['op']}#{nid}"
 
     def _handle(self, nid: int) -> Tensor:
-        from .tensor import Tensor
+        global _Tensor
+        if _Tensor is None:  # tensor.py builds on graph.py: the class is looked up on first use
+            from .tensor import Tensor as _Tensor
+        return _Tensor(self, nid)
 
-        return Tensor(self, nid)
+
+_Tensor: Any = None
