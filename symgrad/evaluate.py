@@ -256,11 +256,14 @@ class Function:
             raise TypeError(f"this function takes {len(self.inputs)} values ({names}), "
                             f"got {len(values)}")
         arrays = [check_value(t, v) for t, v in zip(self.inputs, values)]
-        try:
-            results = self._run(arrays) if self.source is None else self._run(*arrays)
-        except Exception:
-            self.plan.run(arrays)  # again, step by step, to name the node that failed
-            raise
+        if self.source is None:
+            results = self._run(arrays)  # interpreted: its errors name the node already
+        else:
+            try:
+                results = self._run(*arrays)
+            except Exception:
+                self.plan.run(arrays)  # again, step by step, to name the node that failed
+                raise
         if self._single:
             return as_output(results[0], arrays)
         return [as_output(r, arrays) for r in results]

@@ -19,7 +19,7 @@ from .graph import Graph, no_cycle_collection
 from .ops import OPS, cast, reshape, stack, stop_gradient, zeros_like
 from .ops.base import lift
 from .ops.shape import broadcast_like, sum_like
-from .shapes import dims_match, show, size
+from .shapes import dims_match, is_float, show, size
 from .tensor import Tensor, as_tensor_list
 
 UNCONNECTED = ("zero", "none", "raise")
@@ -106,8 +106,8 @@ def _seeds(graph: Graph, ys: list[Tensor], grad_ys: Any, one_y: bool) -> list[Te
 def _carries(a: dict) -> bool:
     """Whether a node's value can carry a gradient: float results do, integers and booleans not."""
     if "outputs" in a:
-        return any(dtype.kind in "fc" for _, dtype in a["outputs"])
-    return a["dtype"].kind in "fc"
+        return any(is_float(dtype) for _, dtype in a["outputs"])
+    return is_float(a["dtype"])
 
 
 def _on_path(graph: Graph, ys: list[Tensor], xs: list[Tensor]) -> list[int]:

@@ -118,10 +118,6 @@ def is_float(dtype: np.dtype) -> bool:
     return dtype.kind in "fc"
 
 
-def is_integer(dtype: np.dtype) -> bool:
-    return dtype.kind in "biu"
-
-
 @cache
 def _promote(dtypes: tuple[np.dtype, ...]) -> np.dtype:
     return np.result_type(*dtypes)
@@ -134,7 +130,7 @@ def promote(dtypes: Iterable[np.dtype]) -> np.dtype:
 
 def float_dtype(dtype: np.dtype) -> np.dtype:
     """The dtype a float function returns: float32 stays, integers and booleans go to float64."""
-    return dtype if dtype.kind in "fc" else np.dtype(np.float64)
+    return dtype if is_float(dtype) else np.dtype(np.float64)
 
 
 def scalar_dtype(value: bool | int | float | complex, dtypes: Iterable[np.dtype]) -> np.dtype:

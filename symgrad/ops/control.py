@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..shapes import is_float
 from .base import OpDef, apply, register
 from .elementwise import no_grad
 
@@ -30,7 +31,7 @@ def _same(inputs):
 
 def _cast_bprop(out, g):
     x = out.inputs[0]
-    return (cast(g, x.dtype) if x.dtype.kind in "fc" else None,)
+    return (cast(g, x.dtype) if is_float(x.dtype) else None,)
 
 
 register(OpDef("stop_gradient", _same, lambda x: x, bprop=no_grad))  # the value, no derivative

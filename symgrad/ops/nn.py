@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ShapeError
-from ..shapes import dims_match, float_dtype, normalize_axis, promote, show
+from ..shapes import dims_match, float_dtype, is_float, normalize_axis, promote, show
 from .base import OpDef, apply, register
 from .elementwise import exp, no_grad
 from .reductions import _logsumexp
@@ -74,7 +74,7 @@ def _sce(z, labels):
 
 def _sce_infer(inputs):
     z, labels = inputs
-    if z.ndim == 0 or z.dtype.kind not in "fc":
+    if z.ndim == 0 or not is_float(z.dtype):
         raise ShapeError(f"softmax_cross_entropy: logits {z.label} must be floats with at least "
                          f"one dimension, got {show(z.shape)} {z.dtype}")
     want = z.shape[:-1] if _is_index(labels) else z.shape
