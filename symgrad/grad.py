@@ -52,7 +52,7 @@ def gradients(
             raise GradientError(f"{x.label} has several outputs; differentiate with respect to "
                                 "the tensors it returned")
     first_new = graph.next_id
-    with graph.origin("gradient"), no_cycle_collection():
+    with graph.origin("gradient", grad_pass=graph.new_grad_pass()), no_cycle_collection():
         seeds = _seeds(graph, ys_list, grad_ys, isinstance(ys, Tensor))
         order = _on_path(graph, ys_list, xs_list)
         on_path = set(order)
@@ -72,6 +72,9 @@ def gradients(
                 g = broadcast_like(g, x)
             results.append(g)
     _drop_unused(graph, first_new, [r for r in results if r is not None])
+    y_ids = tuple(y.id for y in ys_list)
+    graph.grad_results.extend((r.id, y_ids, x.id, graph.grad_passes)
+                              for r, x in zip(results, xs_list) if r is not None)
     return results
 
 
@@ -147,7 +150,7 @@ def _fill_grad_table(
             g = tuple(g)
         elif g.shape != a["shape"] and not _takes_small_g(opdef, a, nodes, on_path):
             g = broadcast_like(g, out)  # a gradient left smaller (see _fit), now needed in full
-        if opdef.bprop_takes_wanted:
+        if opdef.bprop_wanted:
             terms = opdef.bprop(out, g, tuple(i in on_path for i in a["inputs"]))
         else:
             terms = opdef.bprop(out, g)

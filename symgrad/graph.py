@@ -48,6 +48,10 @@ class Graph:
         self._next_id = 0
         self.current_origin = "user"  # what add_node stamps on new nodes (see `origin`)
         self.current_grad_of: int | None = None
+        self.current_grad_pass: int | None = None  # stamped as "grad_pass" on new nodes
+        self.grad_passes = 0  # derivative passes run on this graph so far (see new_grad_pass)
+        # what each pass returned: (result node, ys' nodes, x's node, pass), for pictures (dJ/dW)
+        self.grad_results: list[tuple[int, tuple[int, ...], int, int]] = []
         self._placeholder_names: dict[str, int] = {}
         self._scalars: dict[tuple, int] = {}  # (dtype, bytes, origin) -> constant node
         # networkx's own dicts, written directly when a node is added: add_node and add_edge
@@ -83,6 +87,8 @@ class Graph:
             attrs.update(extra)
         if self.current_grad_of is not None:
             attrs["grad_of"] = self.current_grad_of
+        if self.current_grad_pass is not None:
+            attrs["grad_pass"] = self.current_grad_pass
         succ = self._succ
         self._node[nid] = attrs
         succ[nid] = {}
@@ -93,17 +99,27 @@ class Graph:
             self._nx_cache.clear()  # networkx's cache of converted graphs is stale now
         return nid
 
+    def new_grad_pass(self) -> int:
+        """Numbers one more derivative pass (1, 2, ...): its nodes carry it as "grad_pass"."""
+        self.grad_passes += 1
+        return self.grad_passes
+
     @contextmanager
-    def origin(self, origin: str, grad_of: int | None = None) -> Iterator[None]:
-        """Nodes added inside get this origin (and `grad_of`, the forward node they derive from)."""
+    def origin(self, origin: str, grad_of: int | None = None,
+               grad_pass: int | None = None) -> Iterator[None]:
+        """Nodes added inside get this origin, `grad_of` (the forward node they derive from) and
+        `grad_pass` (the derivative pass that made them; for "gradient", the latest pass)."""
         if origin not in ORIGINS:
             raise ValueError(f"origin must be one of {ORIGINS}, got {origin!r}")
-        saved = self.current_origin, self.current_grad_of
+        if grad_pass is None and origin == "gradient" and self.grad_passes:
+            grad_pass = self.grad_passes
+        saved = self.current_origin, self.current_grad_of, self.current_grad_pass
         self.current_origin, self.current_grad_of = origin, grad_of
+        self.current_grad_pass = grad_pass
         try:
             yield
         finally:
-            self.current_origin, self.current_grad_of = saved
+            self.current_origin, self.current_grad_of, self.current_grad_pass = saved
 
     def placeholder(self, name: str, shape: object = (), dtype: object = "float64") -> Tensor:
         """A value fed at run time; a None dimension is fixed only then."""

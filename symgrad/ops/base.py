@@ -6,10 +6,9 @@ Everything else (evaluator, derivative pass, exporters) reads these records and 
 
 from __future__ import annotations
 
-import inspect
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -34,8 +33,10 @@ class OpDef:
         compute: `compute(*arrays, **params) -> ndarray` in plain NumPy (a tuple when multi-output).
         bprop: `bprop(out, g) -> sequence` of one gradient per input (None where nothing flows),
             given the node's tensor and the gradient on its output (a tuple when multi-output).
-            None: the op has no derivative. A rule may take a third argument, `wanted`: one
-            bool per input, False where the derivative pass needs no term (say, a constant).
+            None: the op has no derivative.
+        bprop_wanted: the rule takes a third argument, `wanted`: one bool per input, False
+            where the derivative pass needs no term (say, a constant). Declared, never guessed
+            from the rule's signature (a parameter with a default is the rule's own business).
         normalize: optional `normalize(inputs, **params) -> dict` giving canonical params
             (for example axis=-1 -> axis=1), so that equal computations have equal keys.
         n_outputs: outputs of one node; each is held through an "output" node.
@@ -52,11 +53,7 @@ class OpDef:
     n_outputs: int = 1
     commutative: bool = False
     elementwise: bool = False
-    bprop_takes_wanted: bool = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        wants = self.bprop is not None and len(inspect.signature(self.bprop).parameters) >= 3
-        object.__setattr__(self, "bprop_takes_wanted", wants)
+    bprop_wanted: bool = False
 
 
 OPS: dict[str, OpDef] = {}
@@ -80,7 +77,7 @@ def apply(name: str, inputs: Sequence[Any], **params: Any) -> Any:
     """
     opdef = OPS.get(name)
     if opdef is None:
-        raise ValueError(f"unknown op {name!r}; register it first with symgrad.register")
+        raise GraphError(f"unknown op {name!r}; register it first with symgrad.register")
     tensors = lift(name, inputs)
     if opdef.normalize is not None:
         params = opdef.normalize(tensors, **params)

@@ -17,7 +17,8 @@ from .base import OpDef, apply, dtype_of, lift, register
 
 
 def elementwise(
-    name: str, compute: Callable, bprop: Callable | None, commutative: bool = False
+    name: str, compute: Callable, bprop: Callable | None, commutative: bool = False,
+    bprop_wanted: bool = False,
 ) -> OpDef:
     """Registers an elementwise op: NumPy broadcasting of all inputs, NumPy's result dtype."""
 
@@ -31,7 +32,8 @@ def elementwise(
             dtype = dtypes[key] = dtype_of(name, compute, inputs)
         return shape, dtype
 
-    return register(OpDef(name, infer, compute, bprop, commutative=commutative, elementwise=True))
+    return register(OpDef(name, infer, compute, bprop, commutative=commutative, elementwise=True,
+                          bprop_wanted=bprop_wanted))
 
 
 def no_grad(out, g):
@@ -139,11 +141,11 @@ def _divide_bprop(out, g, wanted):
 
 elementwise("add", np.add, lambda out, g: (g, g), commutative=True)
 elementwise("subtract", np.subtract, lambda out, g: (g, -g))
-elementwise("multiply", np.multiply, _multiply_bprop, commutative=True)
-elementwise("divide", np.divide, _divide_bprop)
-elementwise("power", np.power, _power_bprop)
-elementwise("maximum", np.maximum, _maximum_bprop, commutative=True)
-elementwise("minimum", np.minimum, _minimum_bprop, commutative=True)
+elementwise("multiply", np.multiply, _multiply_bprop, bprop_wanted=True, commutative=True)
+elementwise("divide", np.divide, _divide_bprop, bprop_wanted=True)
+elementwise("power", np.power, _power_bprop, bprop_wanted=True)
+elementwise("maximum", np.maximum, _maximum_bprop, bprop_wanted=True, commutative=True)
+elementwise("minimum", np.minimum, _minimum_bprop, bprop_wanted=True, commutative=True)
 elementwise("negative", np.negative, lambda out, g: (-g,))
 elementwise("exp", np.exp, lambda out, g: (g * out,))                     # reuse exp(x) itself
 elementwise("log", np.log, lambda out, g: (g / out.inputs[0],))

@@ -63,4 +63,4 @@ def _matmul_bprop(out, g, wanted):
     return gx, gy
 
 
-register(OpDef("matmul", _matmul_infer, np.matmul, _matmul_bprop))
+register(OpDef("matmul", _matmul_infer, np.matmul, _matmul_bprop, bprop_wanted=True))
