@@ -1,6 +1,14 @@
 """symgrad: symbol-to-symbol differentiation of static NumPy graphs (Deep Learning book, 6.5)."""
 
-from .errors import FeedError, FormatError, GradientError, GraphError, ShapeError, SymgradError
+from .errors import (
+    FeedError,
+    FormatError,
+    GradientError,
+    GraphError,
+    NonFiniteError,
+    ShapeError,
+    SymgradError,
+)
 from .evaluate import Function, evaluate, function
 from .grad import grad, gradients, hessian, hvp, jacobian, jvp
 from .graph import Graph
@@ -11,7 +19,7 @@ from .tensor import Tensor
 __version__ = "0.1.0"
 
 __all__ = [
-    "FeedError", "FormatError", "Function", "GradientError", "Graph", "GraphError", "ShapeError",
-    "SymgradError", "Tensor", "evaluate", "function", "grad", "gradients", "hessian", "hvp",
-    "jacobian", "jvp", *_op_names,
+    "FeedError", "FormatError", "Function", "GradientError", "Graph", "GraphError",
+    "NonFiniteError", "ShapeError", "SymgradError", "Tensor", "evaluate", "function", "grad",
+    "gradients", "hessian", "hvp", "jacobian", "jvp", *_op_names,
 ]

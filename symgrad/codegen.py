@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-_MAX_DEPTH = 24  # Python's parser allows 200 nested parentheses; calls nest two per level
+_MAX_DEPTH = 24  # Python's parser allows 200 nested parentheses; a level nests at most three
 
 
 def compile_plan(plan: Any) -> tuple[Callable[..., tuple], str]:
@@ -49,7 +49,7 @@ def compile_plan(plan: Any) -> tuple[Callable[..., tuple], str]:
     pending: dict[int, str] = {}  # slot -> expression of a value written into its consumer
     free: list[str] = []
     fresh = 0
-    temps: dict[int, list[str]] = {}  # statement -> names holding its donated temporaries
+    n_temps: dict[int, int] = {}  # statement -> temporaries named in it so far
     for k, step in enumerate(steps):
         args = []
         out = ""
@@ -57,14 +57,15 @@ def compile_plan(plan: Any) -> tuple[Callable[..., tuple], str]:
             if a not in pending:
                 args.append(names[a])
             elif not out and a in takes_temp.get(k, ()):  # an inner call's fresh result
-                held = temps.setdefault(root[k], [])
-                temp = f"_t{len(held)}"
-                held.append(temp)
+                n = n_temps[root[k]] = n_temps.get(root[k], 0) + 1
+                temp = f"_t{n - 1}"
                 args.append(f"({temp} := {pending.pop(a)})")
                 out = f", out={temp}"
             else:
                 args.append(pending.pop(a))
         expr = f"{fn_names[id(step.fn)]}({', '.join(args)}{out})"
+        if out:  # the name lets go of the buffer at once: only the result holds it now
+            expr = f"({expr}, {temp} := None)[0]"
         if root[k] != k:
             pending[step.out] = expr
             continue
@@ -87,9 +88,8 @@ def compile_plan(plan: Any) -> tuple[Callable[..., tuple], str]:
             target, fresh = f"v{fresh}", fresh + 1
         names[step.out] = target
         lines.append(f"    {target} = {expr}")
-        held = temps.pop(k, [])
-        if dying_names or held:
-            lines.append(f"    del {', '.join(dying_names + held)}")
+        if dying_names:
+            lines.append(f"    del {', '.join(dying_names)}")
             free.extend(dying_names)
     outs = ", ".join(names[s] for s in plan.outputs)
     lines.append(f"    return ({outs},)")

@@ -23,3 +23,7 @@ class FeedError(SymgradError, ValueError):
 
 class FormatError(SymgradError, ValueError):
     """A saved graph file that is malformed or of an unknown version."""
+
+
+class NonFiniteError(SymgradError, ValueError):
+    """check_finite found a NaN or an inf born at a node (its inputs held none)."""

@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from .errors import FeedError, GraphError, ShapeError
+from .errors import FeedError, GraphError, NonFiniteError, ShapeError, SymgradError
 from .graph import CONSTANT, PLACEHOLDER, Graph, no_cycle_collection
-from .ops.base import OPS
+from .ops.base import OPS, BadInput, params_key
 from .shapes import show
 from .tensor import Tensor, as_tensor_list
 
@@ -31,6 +31,7 @@ class Step:
     fn: Callable[..., Any]
     args: tuple[int, ...]
     out: int
+    attrs: dict  # the node's attributes: errors name it even after the graph was pruned
     frees: tuple[int, ...] = ()  # slots whose last consumer is this step
 
 
@@ -46,8 +47,11 @@ class Plan:
     n_slots: int = 0
     _frees_marked: bool = False
 
-    def run(self, values: Sequence[Any]) -> list[Any]:
-        """Interprets the steps; each value is released right after its last consumer."""
+    def run(self, values: Sequence[Any], check_finite: bool = False) -> list[Any]:
+        """Interprets the steps; each value is released right after its last consumer.
+
+        `check_finite`: raise NonFiniteError at the first step whose result holds a NaN or an
+        inf that its inputs did not hold."""
         if not self._frees_marked:  # only interpreting needs them: codegen does its own
             with no_cycle_collection():
                 _mark_frees(self)
@@ -56,23 +60,30 @@ class Plan:
         regs[: len(values)] = values
         for slot, value in self.consts.items():
             regs[slot] = value
+        if check_finite:
+            for slot, value in enumerate(values):
+                _check_fed_finite(self.inputs[slot], value)
         for step in self.steps:
             try:
                 regs[step.out] = step.fn(*[regs[a] for a in step.args])
             except Exception as e:
-                raise _run_error(self.graph, step, [regs[a] for a in step.args], e) from e
+                _raise_run_error(self.graph, step, [regs[a] for a in step.args], e)
+            if check_finite:
+                _check_finite(self.graph, step, [regs[a] for a in step.args], regs[step.out])
             for s in step.frees:
                 regs[s] = None
         return [regs[s] for s in self.outputs]
 
 
-def make_plan(graph: Graph, outputs: list[Tensor], inputs: list[Tensor]) -> Plan:
-    """Orders the ancestors of `outputs` (stopping at `inputs`), merges and folds them."""
+def make_plan(graph: Graph, outputs: list[Tensor], inputs: list[Tensor], fold: bool = True
+              ) -> Plan:
+    """Orders the ancestors of `outputs` (stopping at `inputs`), merges and (if `fold`) folds
+    them."""
     with no_cycle_collection():
-        return _make_plan(graph, outputs, inputs)
+        return _make_plan(graph, outputs, inputs, fold)
 
 
-def _make_plan(graph: Graph, outputs: list[Tensor], inputs: list[Tensor]) -> Plan:
+def _make_plan(graph: Graph, outputs: list[Tensor], inputs: list[Tensor], fold: bool) -> Plan:
     plan = Plan(graph, inputs)
     slot_of: dict[int, int] = {}
     for t in inputs:
@@ -98,7 +109,9 @@ def _make_plan(graph: Graph, outputs: list[Tensor], inputs: list[Tensor]) -> Pla
         else:
             opdef = OPS[op]
             args = tuple(map(slot_of.__getitem__, a["inputs"]))
-            key = (op, tuple(sorted(args)) if opdef.commutative else args, a["params"])
+            params = a["params"]
+            pkey = params_key(params) if params else ()
+            key = (op, tuple(sorted(args)) if opdef.commutative else args, pkey)
         if key in seen:
             slot_of[nid] = seen[key]
             continue
@@ -107,16 +120,15 @@ def _make_plan(graph: Graph, outputs: list[Tensor], inputs: list[Tensor]) -> Pla
         if op == CONSTANT:
             plan.consts[slot] = value
             continue
-        params = a["params"]
         if params:
-            fkey = (op, params)
+            fkey = (op, pkey)
             if fkey not in bound:
                 bound[fkey] = functools.partial(opdef.compute, **dict(params))
             fn = bound[fkey]
         else:
             fn = opdef.compute
-        step = Step(nid, fn, args, slot)
-        if not (all(map(consts.__contains__, args)) and _fold(plan, step)):
+        step = Step(nid, fn, args, slot, a)
+        if not (fold and all(map(consts.__contains__, args)) and _fold(plan, step)):
             plan.steps.append(step)
     plan.outputs = [slot_of[t.id] for t in outputs]
     return plan
@@ -128,7 +140,7 @@ def _fold(plan: Plan, step: Step) -> bool:
     try:
         value = step.fn(*args)
     except Exception as e:
-        raise _run_error(plan.graph, step, args, e) from e
+        _raise_run_error(plan.graph, step, args, e)
     nbytes = sum(np.asarray(v).nbytes for v in (value if isinstance(value, tuple) else (value,)))
     if nbytes > _FOLD_LIMIT and nbytes > sum(np.asarray(v).nbytes for v in args):
         return False
@@ -152,18 +164,102 @@ def _mark_frees(plan: Plan) -> None:
         plan.steps[k].frees = tuple(slots)
 
 
-def _run_error(graph: Graph, step: Step, args: list[Any], e: Exception) -> Exception:
-    a = graph.nx.nodes[step.nid]
+def _label(graph: Graph, nid: int) -> str:
+    """A node's name in errors, also for a node the graph no longer holds."""
+    a = graph._node.get(nid)
+    return f"#{nid}" if a is None else graph.label(nid)
+
+
+def _where(graph: Graph, step: Step) -> str:
+    a = step.attrs
+    return f"{a['op']} at node {a['name'] or str(a['op']) + '#' + str(step.nid)}"
+
+
+def _raise_run_error(graph: Graph, step: Step, args: list[Any], e: Exception) -> None:
+    """Re-raises what a step's compute raised, naming the node. A bad input value is a
+    FeedError naming that input; NumPy's ValueError (shapes that met only at run time) a
+    ShapeError; any other exception keeps its type, with a note naming the node."""
+    where = _where(graph, step)
+    if isinstance(e, BadInput):
+        culprit = _label(graph, step.attrs["inputs"][e.position])
+        raise FeedError(f"{where}: {culprit}: {e.message}") from e
     shapes = ", ".join(show(np.shape(v)) for v in args)
-    msg = f"{a['op']} at node {graph.label(step.nid)} failed on inputs of shapes {shapes}: {e}"
-    return ShapeError(msg) if isinstance(e, ValueError) else type(e)(msg)
+    if isinstance(e, ValueError) and not isinstance(e, SymgradError):
+        raise ShapeError(f"{where} failed on inputs of shapes {shapes}: {e}") from e
+    e.add_note(f"symgrad: raised by {where}, on inputs of shapes {shapes}")
+    raise e
+
+
+# -- check_finite ----------------------------------------------------------------------------
+def _non_finite(value: Any) -> tuple[bool, bool]:
+    """(has NaN, has inf) of a result (a tuple for a multi-output node)."""
+    nan = inf = False
+    for v in value if isinstance(value, tuple) else (value,):
+        v = np.asarray(v)
+        if v.dtype.kind in "fc" and not np.isfinite(v).all():
+            nan = nan or bool(np.isnan(v).any())
+            inf = inf or bool(np.isinf(v).any())
+    return nan, inf
+
+
+def _summary(v: Any) -> str:
+    v = np.asarray(v)
+    if v.dtype.kind not in "fc" or v.size == 0:
+        return f"{show(v.shape)} {v.dtype}"
+    finite = v[np.isfinite(v)]
+    bad = f", {np.isnan(v).sum()} NaN, {np.isinf(v).sum()} inf" if finite.size < v.size else ""
+    span = f" in [{finite.min():.4g}, {finite.max():.4g}]" if finite.size else ""
+    return f"{show(v.shape)} {v.dtype}{span}{bad}"
+
+
+def _check_fed_finite(t: Tensor, value: Any) -> None:
+    nan, inf = _non_finite(value)
+    if nan or inf:
+        raise NonFiniteError(f"{_what(t)} was fed a value holding {'NaN' if nan else 'inf'}: "
+                             f"{_summary(value)}")
+
+
+def _check_finite(graph: Graph, step: Step, args: list[Any], value: Any) -> None:
+    nan, inf = _non_finite(value)
+    if not (nan or inf):
+        return
+    had_nan = had_inf = False
+    for v in args:
+        n, i = _non_finite(v)
+        had_nan, had_inf = had_nan or n, had_inf or i
+    if (nan and not had_nan) or (inf and not had_inf):
+        a = step.attrs
+        made = "NaN" if nan and not had_nan else "inf"
+        origin = a.get("origin")
+        if "grad_of" in a:
+            fwd = a["grad_of"]
+            fa = graph._node.get(fwd)
+            origin += f", from the derivative rule of {fa['op'] if fa else '?'} at node " \
+                      f"{_label(graph, fwd)}"
+        inputs = "; ".join(f"{_label(graph, i)}: {_summary(v)}"
+                           for i, v in zip(a["inputs"], args))
+        raise NonFiniteError(f"{_where(graph, step)} (origin {origin}) made {made} from finite "
+                             f"inputs: {inputs or 'none'}; result {_summary(value)}")
 
 
 # -- feeding ---------------------------------------------------------------------------------
 def check_value(t: Tensor, value: Any) -> np.ndarray:
-    """A fed value as an array of t's dtype, or FeedError naming t, declared and given."""
+    """A fed value as a plain ndarray of t's dtype, or FeedError naming t, declared and given.
+
+    Subclasses become plain arrays (np.matrix, memmap), except masked arrays, which are
+    refused: their mask cannot be honoured."""
     dtype, shape = t.dtype, t.shape
-    arr = value if isinstance(value, np.ndarray) else np.asarray(value)
+    if type(value) is np.ndarray:
+        arr = value
+    elif isinstance(value, np.ma.MaskedArray):
+        raise FeedError(f"{_what(t)} was fed a masked array; symgrad computes on plain arrays "
+                        "and would ignore the mask: pass value.filled(...) instead")
+    else:
+        try:
+            arr = np.asarray(value)
+        except (ValueError, TypeError) as e:
+            raise FeedError(f"{_what(t)} was fed a value NumPy cannot make an array of "
+                            f"({type(value).__name__}): {e}") from None
     if arr.dtype != dtype:
         if not np.can_cast(arr.dtype, dtype, casting="same_kind"):
             raise FeedError(f"{_what(t)} is declared {dtype}, got a value of dtype {arr.dtype}")
@@ -187,6 +283,17 @@ def as_output(value: Any, fed: Sequence[np.ndarray] = ()) -> np.ndarray:
     return arr.copy()
 
 
+def as_outputs(values: Sequence[Any], fed: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """as_output for each, and no two results share memory (h, h.T, stop_gradient(h))."""
+    out: list[np.ndarray] = []
+    for v in values:
+        arr = as_output(v, fed)
+        if any(np.may_share_memory(arr, o) for o in out):
+            arr = arr.copy()
+        out.append(arr)
+    return out
+
+
 def _resolve_feed(graph: Graph, feed: dict) -> tuple[list[Tensor], list[Any]]:
     names = {t.name: t for t in graph.placeholders()}
     tensors, values = [], []
@@ -200,6 +307,10 @@ def _resolve_feed(graph: Graph, feed: dict) -> tuple[list[Tensor], list[Any]]:
             raise FeedError(f"feed keys are tensors or placeholder names, got {key!r}")
         elif key.graph is not graph:
             raise GraphError(f"fed tensor {key.label} belongs to another graph")
+        elif key.id not in graph._node:
+            raise GraphError(f"fed tensor #{key.id} was pruned from its graph")
+        elif key.shape is None:
+            raise FeedError(f"{key.label} has several outputs; feed the tensors it returned")
         tensors.append(key)
         values.append(value)
     return tensors, values
@@ -209,7 +320,7 @@ def _outputs(outputs: Tensor | Sequence[Tensor]) -> tuple[list[Tensor], bool]:
     single = isinstance(outputs, Tensor)
     ts = as_tensor_list(outputs, None, "outputs")
     if not ts:
-        raise ValueError("no outputs to compute")
+        raise GraphError("no outputs to compute")
     for t in ts:
         if t.shape is None:
             raise GraphError(f"{t.label} has several outputs; evaluate the tensors it returned")
@@ -217,16 +328,33 @@ def _outputs(outputs: Tensor | Sequence[Tensor]) -> tuple[list[Tensor], bool]:
 
 
 # -- the two ways to run ---------------------------------------------------------------------
-def evaluate(outputs: Tensor | Sequence[Tensor], feed: dict | None = None) -> Any:
-    """Computes `outputs` (a tensor: one array; a list: a list) from the values in `feed`."""
+BACKENDS = ("numpy",)
+
+
+def _check_backend(backend: str) -> None:
+    if backend == "dask":
+        raise SymgradError("backend='dask' is not available in this version of symgrad yet "
+                           "(issue 11); only backend='numpy' runs")
+    if backend not in BACKENDS:
+        raise SymgradError(f"unknown backend {backend!r}; choose one of {BACKENDS}")
+
+
+def evaluate(outputs: Tensor | Sequence[Tensor], feed: dict | None = None, *,
+             check_finite: bool = False, backend: str = "numpy") -> Any:
+    """Computes `outputs` (a tensor: one array; a list: a list) from the values in `feed`.
+
+    `check_finite`: raise NonFiniteError naming the first node whose result holds a NaN or an
+    inf that its inputs did not hold.
+    """
+    _check_backend(backend)
     ts, single = _outputs(outputs)
     graph = ts[0].graph
     fed, values = _resolve_feed(graph, feed or {})
     needed = graph.ancestors([t.id for t in ts], stop=[t.id for t in fed])
     pairs = [(t, v) for t, v in zip(fed, values) if t.id in needed]
-    plan = make_plan(graph, ts, [t for t, _ in pairs])
+    plan = make_plan(graph, ts, [t for t, _ in pairs], fold=not check_finite)
     arrays = [check_value(t, v) for t, v in pairs]
-    results = [as_output(r, arrays) for r in plan.run(arrays)]
+    results = as_outputs(plan.run(arrays, check_finite), arrays)
     return results[0] if single else results
 
 
@@ -235,17 +363,23 @@ class Function:
 
     Plans of up to COMPILE_LIMIT steps are compiled to one straight-line Python function
     (`source` shows it); larger ones run step by step, since compiling them would cost more
-    than it saves.
+    than it saves. With `check_finite` every call runs step by step, checking each result.
     """
 
-    def __init__(self, inputs: Sequence[Tensor], outputs: Tensor | Sequence[Tensor]):
+    def __init__(self, inputs: Sequence[Tensor], outputs: Tensor | Sequence[Tensor],
+                 check_finite: bool = False):
         from .codegen import compile_plan
 
         ts, self._single = _outputs(outputs)
         self.inputs = as_tensor_list(inputs, ts[0].graph, "function inputs")
+        for t in self.inputs:
+            if t.shape is None:
+                raise FeedError(f"{t.label} has several outputs; use the tensors it returned "
+                                "as inputs")
         self.outputs = ts
-        self.plan = make_plan(ts[0].graph, ts, self.inputs)
-        if len(self.plan.steps) <= COMPILE_LIMIT:
+        self.check_finite = check_finite
+        self.plan = make_plan(ts[0].graph, ts, self.inputs, fold=not check_finite)
+        if len(self.plan.steps) <= COMPILE_LIMIT and not check_finite:
             self._run, self.source = compile_plan(self.plan)
         else:  # Python's compiler costs ~5-10 us a step: interpreting starts sooner
             self._run, self.source = self.plan.run, None
@@ -257,7 +391,7 @@ class Function:
                             f"got {len(values)}")
         arrays = [check_value(t, v) for t, v in zip(self.inputs, values)]
         if self.source is None:
-            results = self._run(arrays)  # interpreted: its errors name the node already
+            results = self.plan.run(arrays, self.check_finite)  # its errors name the node
         else:
             try:
                 results = self._run(*arrays)
@@ -266,7 +400,7 @@ class Function:
                 raise
         if self._single:
             return as_output(results[0], arrays)
-        return [as_output(r, arrays) for r in results]
+        return as_outputs(results, arrays)
 
     def __repr__(self) -> str:
         ins = ", ".join(t.label for t in self.inputs)
@@ -275,12 +409,14 @@ class Function:
 
 
 def function(
-    inputs: Tensor | Sequence[Tensor], outputs: Tensor | Sequence[Tensor], *, simplify: bool = True
+    inputs: Tensor | Sequence[Tensor], outputs: Tensor | Sequence[Tensor], *,
+    simplify: bool = True, check_finite: bool = False, backend: str = "numpy",
 ) -> Function:
     """A callable `f(*values)` computing `outputs`, planned and compiled once.
 
     Planning prunes to what the outputs need, merges identical sub-expressions and folds
     constants. `simplify` will also apply the rule-based simplifier once it exists; today
-    both settings plan the same way.
+    both settings plan the same way. `check_finite`: see `evaluate`.
     """
-    return Function(as_tensor_list(inputs, None, "function inputs"), outputs)
+    _check_backend(backend)
+    return Function(as_tensor_list(inputs, None, "function inputs"), outputs, check_finite)

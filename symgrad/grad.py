@@ -16,7 +16,7 @@ import numpy as np
 
 from .errors import GradientError, GraphError, ShapeError
 from .graph import Graph, no_cycle_collection
-from .ops import OPS, cast, reshape, stack, stop_gradient, zeros_like
+from .ops import OPS, broadcast_to, cast, reshape, stack, stop_gradient, zeros_like
 from .ops.base import lift
 from .ops.shape import broadcast_like, sum_like
 from .shapes import dims_match, is_float, show, size
@@ -41,16 +41,22 @@ def gradients(
             shape), "none" (None) or "raise" (GradientError saying why).
     """
     if unconnected not in UNCONNECTED:
-        raise ValueError(f"unconnected must be one of {UNCONNECTED}, got {unconnected!r}")
+        raise GradientError(f"unconnected must be one of {UNCONNECTED}, got {unconnected!r}")
     ys_list = as_tensor_list(ys, None, "gradients ys")
     if not ys_list:
-        raise ValueError("gradients needs at least one y")
+        raise GradientError("gradients needs at least one y")
     graph = ys_list[0].graph
     xs_list = as_tensor_list(xs, graph, "gradients xs")
-    for x in xs_list:
-        if x.shape is None:
-            raise GradientError(f"{x.label} has several outputs; differentiate with respect to "
-                                "the tensors it returned")
+    for t in xs_list + ys_list:
+        if t.shape is None:
+            raise GradientError(f"{t.label} has several outputs; differentiate the tensors it "
+                                "returned")
+    with graph.atomic():
+        return _gradients(graph, ys, ys_list, xs_list, grad_ys, unconnected)
+
+
+def _gradients(graph: Graph, ys: Any, ys_list: list[Tensor], xs_list: list[Tensor],
+               grad_ys: Any, unconnected: str) -> list[Tensor | None]:
     first_new = graph.next_id
     with graph.origin("gradient", grad_pass=graph.new_grad_pass()), no_cycle_collection():
         seeds = _seeds(graph, ys_list, grad_ys, isinstance(ys, Tensor))
@@ -83,7 +89,7 @@ def _seeds(graph: Graph, ys: list[Tensor], grad_ys: Any, one_y: bool) -> list[Te
     if grad_ys is None:
         for y in ys:
             if y.shape != ():
-                raise ValueError(f"y {y.label} has shape {show(y.shape)}, not a scalar: pass "
+                raise GradientError(f"y {y.label} has shape {show(y.shape)}, not a scalar: pass "
                                  "grad_ys, the gradient on it (for example sg.ones_like(y))")
         seeds = []
         for y in ys:
@@ -92,15 +98,25 @@ def _seeds(graph: Graph, ys: list[Tensor], grad_ys: Any, one_y: bool) -> list[Te
         return seeds
     given = [grad_ys] if one_y else list(grad_ys)
     if len(given) != len(ys):
-        raise ValueError(f"grad_ys has {len(given)} entries for {len(ys)} ys")
+        raise GradientError(f"grad_ys has {len(given)} entries for {len(ys)} ys")
     seeds = []
     for y, gy in zip(ys, given):
         graph.current_grad_of = y.id
-        gy = lift("gradients", [y, gy])[1] if not isinstance(gy, Tensor) else gy
+        if gy is None:
+            raise TypeError(f"grad_ys for {y.label} is None; give the gradient on it (for a "
+                            "scalar y, 1)")
+        if not isinstance(gy, Tensor):
+            value = np.asarray(gy)
+            if value.dtype.kind not in "biuf":
+                raise TypeError(f"grad_ys for {y.label} must be real numbers of its shape, got "
+                                f"dtype {value.dtype}")
+            gy = lift("gradients", [y, gy])[1]
         if gy.graph is not graph:
             raise GraphError(f"grad_ys for {y.label} belongs to another graph")
+        if gy.dtype.kind not in "biuf":
+            raise TypeError(f"grad_ys for {y.label} must be real, got a tensor of {gy.dtype}")
         if gy.ndim != y.ndim or not all(map(dims_match, gy.shape, y.shape)):
-            raise ValueError(f"grad_ys for {y.label} must be of its shape {show(y.shape)}, "
+            raise ShapeError(f"grad_ys for {y.label} must be of its shape {show(y.shape)}, "
                              f"got {show(gy.shape)}")
         seeds.append(cast(gy, y.dtype) if gy.dtype != y.dtype else gy)
     return seeds
@@ -139,8 +155,8 @@ def _fill_grad_table(
     for nid in reversed(order):
         g = grad_table.get(nid)
         a = nodes[nid]
-        if g is None or not a["inputs"]:
-            continue
+        if g is None or on_path.isdisjoint(a["inputs"]):
+            continue  # a leaf, or an x that is not also between another x and y: no rule runs
         out = Tensor(graph, nid)
         opdef = OPS[a["op"]]
         if opdef.bprop is None:
@@ -221,7 +237,11 @@ def _accumulate(grad_table: dict[int, Any], x: Tensor, term: Any) -> None:
 
 def _unconnected(x: Tensor, ys: list[Tensor], blocked: set, policy: str) -> Tensor | None:
     if policy == "zero":
-        return zeros_like(x)
+        if None in x.shape:  # zeros of a shape known only when x is fed
+            return zeros_like(x)
+        # no need to feed x: a 0 broadcast to its static shape (a view, no memory)
+        return broadcast_to(x.graph.scalar(0, x.dtype), x.shape) if x.shape else \
+            x.graph.scalar(0, x.dtype)
     if policy == "none":
         return None
     raise GradientError(f"{x.label} is not connected to {', '.join(y.label for y in ys)}: "
@@ -281,15 +301,31 @@ def hvp(y: Tensor, xs: Tensor | Sequence[Tensor], vs: Any) -> list[Tensor]:
     xs_list = as_tensor_list(xs, y.graph, "hvp xs")
     vs_list = [vs] if isinstance(xs, Tensor) else list(vs)
     if len(vs_list) != len(xs_list):
-        raise ValueError(f"hvp: {len(vs_list)} vectors for {len(xs_list)} xs")
-    gs = gradients(y, xs_list)
-    with y.graph.origin("gradient", grad_of=y.id):
-        dot = None
-        for g, x, v in zip(gs, xs_list, vs_list):
-            v = stop_gradient(lift("hvp", [x, v])[1])  # v may come from the graph: keep it fixed
-            term = (g * v).sum()
-            dot = term if dot is None else dot + term
-    return gradients(dot, xs_list)
+        raise GradientError(f"hvp: {len(vs_list)} vectors for {len(xs_list)} xs")
+    with y.graph.atomic():
+        gs = gradients(y, xs_list)
+        vs_list = [_direction("hvp", x, v) for x, v in zip(xs_list, vs_list)]
+        with y.graph.origin("gradient", grad_of=y.id):
+            dot = None
+            for g, v in zip(gs, vs_list):
+                term = (g * stop_gradient(v)).sum()  # v may come from the graph: keep it fixed
+                dot = term if dot is None else dot + term
+        return gradients(dot, xs_list)
+
+
+def _direction(what: str, x: Tensor, v: Any) -> Tensor:
+    """A vector for x (hvp, jvp): a tensor or an array of x's shape, cast to x's dtype."""
+    if v is None:
+        raise TypeError(f"{what}: no vector given for {x.label}")
+    if not isinstance(v, Tensor) and np.asarray(v).dtype.kind not in "biuf":
+        raise TypeError(f"{what}: the vector for {x.label} must be real numbers, got "
+                        f"dtype {np.asarray(v).dtype}")
+    with x.graph.origin("gradient", grad_of=x.id):
+        v = lift(what, [x, v])[1]
+        if v.ndim != x.ndim or not all(map(dims_match, v.shape, x.shape)):
+            raise ShapeError(f"{what}: the vector for {x.label} must have its shape "
+                             f"{show(x.shape)}, got {show(v.shape)}")
+        return cast(v, x.dtype) if v.dtype != x.dtype else v
 
 
 def _static_size(t: Tensor, what: str) -> int:
@@ -303,48 +339,54 @@ def jacobian(y: Tensor, x: Tensor) -> Tensor:
     """dy/dx of shape y.shape + x.shape: one reverse pass per element of y."""
     m = _static_size(y, "jacobian")
     _static_size(x, "jacobian")
-    rows = []
-    for i in range(m):
-        seed = np.zeros(m, dtype=y.dtype)
-        seed[i] = 1
-        rows.append(gradients(y, x, grad_ys=seed.reshape(y.shape))[0])
-    with y.graph.origin("gradient", grad_of=y.id):
-        if not rows:
-            return y.graph.constant(np.zeros(y.shape + x.shape, dtype=x.dtype))
-        return reshape(stack(rows), y.shape + x.shape)
+    with y.graph.atomic():
+        rows = []
+        for i in range(m):
+            seed = np.zeros(m, dtype=y.dtype)
+            seed[i] = 1
+            rows.append(gradients(y, x, grad_ys=seed.reshape(y.shape))[0])
+        with y.graph.origin("gradient", grad_of=y.id):
+            if not rows:
+                return y.graph.constant(np.zeros(y.shape + x.shape, dtype=x.dtype))
+            return reshape(stack(rows), y.shape + x.shape)
 
 
 def hessian(y: Tensor, x: Tensor) -> Tensor:
     """d2y/dx2 of shape x.shape + x.shape: the gradient built once, then one pass per element."""
     if y.shape != ():
-        raise ValueError(f"hessian needs a scalar y; {y.label} has shape {show(y.shape)}")
+        raise ShapeError(f"hessian needs a scalar y; {y.label} has shape {show(y.shape)}")
     _static_size(x, "hessian")
-    return jacobian(grad(y, x), x)
+    with y.graph.atomic():
+        return jacobian(grad(y, x), x)
 
 
 def jvp(ys: Tensor | Sequence[Tensor], xs: Tensor | Sequence[Tensor], tangents: Any
         ) -> list[Tensor]:
     """Forward-mode directional derivatives J v, one per y, by two reverse passes.
 
-    With u a stand-in for the gradient on y, gradients(y, x, u) = J^T u is linear in u, so its
-    gradient with respect to u, dotted with v, is J v. u enters the graph as zeros_like(y).
+    With u a stand-in for the gradient on y, gradients(y, x, u) = J^T u is linear in u, so the
+    gradient of (J^T u) . v with respect to u is J v. u enters the graph as zeros_like(y).
+    The result is differentiable in x and in the tangents v (jvp of a jvp: second
+    directional derivatives).
     """
     ys_list = as_tensor_list(ys, None, "jvp ys")
     graph = ys_list[0].graph
     xs_list = as_tensor_list(xs, graph, "jvp xs")
     vs = [tangents] if isinstance(xs, Tensor) else list(tangents)
     if len(vs) != len(xs_list):
-        raise ValueError(f"jvp: {len(vs)} tangents for {len(xs_list)} xs")
-    with graph.origin("gradient"):
-        us = []
-        for y in ys_list:
-            graph.current_grad_of = y.id
-            us.append(zeros_like(y))
-    vjps = gradients(ys_list, xs_list, grad_ys=us)
-    with graph.origin("gradient"):
-        dot = None
-        for g, x, v in zip(vjps, xs_list, vs):
-            graph.current_grad_of = x.id
-            term = (g * stop_gradient(lift("jvp", [x, v])[1])).sum()
-            dot = term if dot is None else dot + term
-    return gradients(dot, us)
+        raise GradientError(f"jvp: {len(vs)} tangents for {len(xs_list)} xs")
+    with graph.atomic():
+        vs = [_direction("jvp", x, v) for x, v in zip(xs_list, vs)]
+        with graph.origin("gradient"):
+            us = []
+            for y in ys_list:
+                graph.current_grad_of = y.id
+                us.append(zeros_like(y))
+        vjps = gradients(ys_list, xs_list, grad_ys=us)
+        with graph.origin("gradient"):
+            dot = None
+            for g, x, v in zip(vjps, xs_list, vs):
+                graph.current_grad_of = x.id
+                term = (g * v).sum()  # v not held fixed: J v is linear in v, differentiably
+                dot = term if dot is None else dot + term
+        return gradients(dot, us)

@@ -62,6 +62,13 @@ class Graph:
     def __repr__(self) -> str:
         return f"<symgrad.Graph with {self.nx.number_of_nodes()} nodes>"
 
+    def __copy__(self) -> Graph:
+        raise TypeError("a symgrad Graph cannot be copied (its tensors would refer to the "
+                        "original); build it again, or save and load it")
+
+    def __deepcopy__(self, memo: dict) -> Graph:
+        return self.__copy__()
+
     @property
     def next_id(self) -> int:
         """The id the next node will get: nodes added later have ids at least this."""
@@ -99,6 +106,28 @@ class Graph:
             self._nx_cache.clear()  # networkx's cache of converted graphs is stale now
         return nid
 
+    def rollback(self, mark: int, grad_passes: int | None = None) -> None:
+        """Removes every node with id >= mark (what a failed call added) and forgets them."""
+        doomed = [n for n in range(mark, self._next_id) if n in self._node]
+        if doomed:
+            self.nx.remove_nodes_from(doomed)
+        self._next_id = mark
+        self._scalars = {k: v for k, v in self._scalars.items() if v < mark}
+        self._placeholder_names = {k: v for k, v in self._placeholder_names.items() if v < mark}
+        self.grad_results = [r for r in self.grad_results if r[0] < mark]
+        if grad_passes is not None:
+            self.grad_passes = grad_passes
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """A failure inside leaves the graph as it was: the nodes added meanwhile are removed."""
+        mark, passes = self._next_id, self.grad_passes
+        try:
+            yield
+        except BaseException:
+            self.rollback(mark, passes)
+            raise
+
     def new_grad_pass(self) -> int:
         """Numbers one more derivative pass (1, 2, ...): its nodes carry it as "grad_pass"."""
         self.grad_passes += 1
@@ -110,7 +139,7 @@ class Graph:
         """Nodes added inside get this origin, `grad_of` (the forward node they derive from) and
         `grad_pass` (the derivative pass that made them; for "gradient", the latest pass)."""
         if origin not in ORIGINS:
-            raise ValueError(f"origin must be one of {ORIGINS}, got {origin!r}")
+            raise GraphError(f"origin must be one of {ORIGINS}, got {origin!r}")
         if grad_pass is None and origin == "gradient" and self.grad_passes:
             grad_pass = self.grad_passes
         saved = self.current_origin, self.current_grad_of, self.current_grad_pass

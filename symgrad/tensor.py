@@ -100,6 +100,14 @@ class Tensor:
     def __iter__(self):
         raise TypeError(f"symbolic tensor {self.label} cannot be iterated; index it instead")
 
+    def __array__(self, *args, **kwargs):
+        raise TypeError(f"symbolic tensor {self.label} has no value until it is evaluated; "
+                        "use sg.evaluate or sg.function to get an array")
+
+    def __array_function__(self, func, types, args, kwargs):
+        raise TypeError(f"NumPy's {func.__name__} cannot take symbolic tensor {self.label}; "
+                        f"use symgrad's own (sg.{func.__name__}, or a Tensor method)")
+
     def __len__(self) -> int:
         raise TypeError(f"len() of symbolic tensor {self.label}; use .shape instead")
 
@@ -170,4 +178,7 @@ def as_tensor_list(ts: Tensor | Iterable[Tensor], graph: Graph | None, what: str
             graph = t.graph
         elif t.graph is not graph:
             raise GraphError(f"{what}: tensor {t.label} belongs to another graph")
+        if t.id not in graph._node:
+            raise GraphError(f"{what}: tensor #{t.id} ({t._a['op']}) was pruned from its graph "
+                             "(Graph.prune removed its node)")
     return items

@@ -373,3 +373,164 @@ def test_hvp_over_several_xs(rng):
     got_a, got_b = sg.evaluate([ha, hb], {a: av, b: bv})
     np.testing.assert_allclose(got_a, 2 * bv * va + 2 * av * vb)
     np.testing.assert_allclose(got_b, 2 * av * va)
+
+
+# -- guarantees (issue 6) --------------------------------------------------------------------
+@pytest.mark.parametrize("base, exponent, wrt, want", [
+    (0.0, 2.0, "p", 0.0),        # d(x^p)/dp = x^p log x: 0 at x = 0 (log 0 taken as log 1)
+    (0.0, 0.5, "p", 0.0),
+    (0.0, 0.0, "x", 0.0),        # d(x^0)/dx = 0, also at x = 0
+    (5e-324, 0.0, "x", 0.0),     # and at a subnormal, where x^-1 overflows
+    (0.0, 0.0, "p", 0.0),
+    (0.0, 1.5, "x", 0.0),
+    (0.0, 1.0, "x", 1.0),
+    (2.0, 3.0, "x", 12.0),
+    (2.0, 3.0, "p", 8 * np.log(2.0)),
+])
+def test_power_conventions_where_the_naive_rule_gives_nan(base, exponent, wrt, want):
+    g = sg.Graph()
+    x, p = g.placeholder("x"), g.placeholder("p")
+    d = sg.grad(x ** p, x if wrt == "x" else p)
+    with np.errstate(all="raise"):  # the rule itself must not divide by zero or make a NaN
+        got = sg.evaluate(d, {x: base, p: exponent})
+    assert got == pytest.approx(want)
+
+
+def test_power_conventions_for_constant_exponents_and_bases():
+    g = sg.Graph()
+    x = g.placeholder("x")
+    for y, at, want in [(x ** 0, 0.0, 0.0), (x ** 0, 5e-324, 0.0),
+                        (g.constant(0.0) ** x, 1.5, 0.0), (g.constant(0.0) ** x, 0.0, 0.0)]:
+        with np.errstate(all="raise"):
+            assert sg.evaluate(sg.grad(y, x), {x: at}) == want
+
+
+def test_differentiating_with_respect_to_an_inner_node_runs_no_rule_of_its_own():
+    sg.register(sg.OpDef("test_no_rule", lambda inputs: (inputs[0].shape, inputs[0].dtype),
+                         lambda x: x * 2.0))
+    try:
+        g = sg.Graph()
+        x = g.placeholder("x", (2,))
+        h = sg.apply("test_no_rule", [x])
+        y = (sg.sin(h) * 3).sum()
+        np.testing.assert_allclose(sg.evaluate(sg.grad(y, h), {x: np.ones(2)}),
+                                   3 * np.cos(2.0) * np.ones(2))
+        with pytest.raises(sg.GradientError, match="test_no_rule"):
+            sg.gradients(y, [x, h])  # x needs the rule h lacks
+    finally:
+        del sg.OPS["test_no_rule"]
+
+
+def test_unconnected_zero_needs_no_value_for_a_static_x():
+    g = sg.Graph()
+    x, w = g.placeholder("x", (2, 3)), g.placeholder("w", (3,))
+    y = (w * 2).sum()
+    dx, dw = sg.gradients(y, [x, w])
+    got = sg.evaluate([dx, dw], {w: np.ones(3)})  # x not fed
+    np.testing.assert_array_equal(got[0], np.zeros((2, 3)))
+    got[0][...] = 1  # the caller's own array
+    assert sg.function([w], dx)(np.ones(3)).shape == (2, 3)
+    d = g.placeholder("d", (None,))
+    with pytest.raises(sg.FeedError, match="'d'"):  # its shape is known only when fed
+        sg.evaluate(sg.gradients(y, d)[0], {w: np.ones(3)})
+
+
+def test_jvp_is_differentiable_in_its_tangents(rng):
+    g = sg.Graph()
+    x, t = g.placeholder("x", (3,)), g.placeholder("t", (3,))
+    j = sg.jvp(sg.sin(x), x, t)[0]
+    feed = {x: rng.standard_normal(3), t: rng.standard_normal(3)}
+    got = sg.evaluate(sg.gradients(j.sum(), t)[0], feed)
+    np.testing.assert_allclose(got, np.cos(feed[x]))
+    np.testing.assert_allclose(sg.evaluate(j, feed), np.cos(feed[x]) * feed[t])
+    check_grads(j.sum(), [x, t], feed, order=2)
+
+
+def test_jvp_of_a_jvp_is_a_second_directional_derivative(rng):
+    g = sg.Graph()
+    x = g.placeholder("x", (3,))
+    v, w = rng.standard_normal(3), rng.standard_normal(3)
+    y = (sg.sin(x) * x).sum()
+    second = sg.jvp(sg.jvp(y, x, v)[0], x, w)[0]
+    xv = rng.standard_normal(3)
+    hess = sg.evaluate(sg.hessian(y, x), {x: xv})
+    assert sg.evaluate(second, {x: xv}) == pytest.approx(v @ hess @ w)
+
+
+def test_a_failing_derivative_pass_leaves_the_graph_as_it_was():
+    sg.register(sg.OpDef("test_no_rule2", lambda inputs: (inputs[0].shape, inputs[0].dtype),
+                         lambda x: x))
+    try:
+        g = sg.Graph()
+        x = g.placeholder("x", (2,))
+        y = (sg.exp(sg.apply("test_no_rule2", [sg.sin(x) * 2.0])) * 3.0).sum()
+        before = dict(g.nx.nodes(data=True)), set(g.nx.edges), g.next_id, g.grad_passes
+        for fail in (lambda: sg.gradients(y, x), lambda: sg.hvp(y, x, np.ones(2)),
+                     lambda: sg.hessian(y, x), lambda: sg.jvp(y, x, np.ones(2)),
+                     lambda: sg.jacobian(y, x)):
+            with pytest.raises(sg.GradientError):
+                fail()
+            assert (dict(g.nx.nodes(data=True)), set(g.nx.edges), g.next_id,
+                    g.grad_passes) == before
+        np.testing.assert_allclose(sg.evaluate(sg.grad((x * x).sum() * 3.0, x), {x: np.ones(2)}), 6)
+    finally:
+        del sg.OPS["test_no_rule2"]
+
+
+@pytest.mark.parametrize("bad, error", [
+    ([None], TypeError), (1j, TypeError), (np.array([1j, 2j]), TypeError),
+    (np.ones(3), sg.ShapeError)])
+def test_bad_grad_ys_are_clear_errors(bad, error):
+    g = sg.Graph()
+    x = g.placeholder("x", (2,))
+    y = sg.sin(x)
+    before = g.next_id
+    with pytest.raises(error, match="grad_ys"):
+        sg.gradients([y] if isinstance(bad, list) else y, x, grad_ys=bad)
+    assert g.next_id == before
+
+
+def test_hvp_with_a_wrongly_shaped_vector_names_x():
+    g = sg.Graph()
+    x = g.placeholder("weights", (3,))
+    y = (x * x).sum()
+    for v in (np.ones(4), np.ones((3, 1)), np.ones(())):
+        with pytest.raises(sg.ShapeError, match="weights.*(3,)"):
+            sg.hvp(y, x, v)
+    with pytest.raises(TypeError, match="weights"):
+        sg.hvp(y, x, None)
+
+
+def test_a_rule_with_a_defaulted_third_parameter_or_a_partial_works():
+    import functools
+
+    def bp(out, g, scale=2.0):  # a parameter of its own, not the pass's `wanted`
+        return (g * scale,)
+
+    def bp_partial(out, g, scale):
+        return (g * scale,)
+
+    same = lambda inputs: (inputs[0].shape, inputs[0].dtype)  # noqa: E731
+    sg.register(sg.OpDef("test_scaled", same, lambda x: 2.0 * x, bprop=bp))
+    sg.register(sg.OpDef("test_scaled_p", same, lambda x: 3.0 * x,
+                         bprop=functools.partial(bp_partial, scale=3.0)))
+    try:
+        g = sg.Graph()
+        x = g.placeholder("x", (2,))
+        for op, want in (("test_scaled", 2.0), ("test_scaled_p", 3.0)):
+            d = sg.grad(sg.apply(op, [x]).sum(), x)
+            np.testing.assert_array_equal(sg.evaluate(d, {x: np.ones(2)}), [want, want])
+    finally:
+        del sg.OPS["test_scaled"], sg.OPS["test_scaled_p"]
+
+
+def test_each_pass_is_numbered_and_its_results_recorded():
+    g = sg.Graph()
+    w = g.placeholder("W", (3,))
+    loss = (sg.tanh(w) ** 2).sum()
+    (hv,) = sg.hvp(loss, w, np.ones(3))
+    passes = {a.get("grad_pass") for _, a in g.nx.nodes(data=True) if a["origin"] == "gradient"}
+    assert passes == {1, 2} and g.grad_passes == 2
+    assert all("grad_pass" not in a for _, a in g.nx.nodes(data=True) if a["origin"] == "user")
+    assert g.grad_results[-1] == (hv.id, g.grad_results[-1][1], w.id, 2)
+    assert g.grad_results[0][1:] == ((loss.id,), w.id, 1)

@@ -180,3 +180,39 @@ def test_node_ids_increase_so_ids_are_a_topological_order(g):
         t = sg.sin(t) + x
     assert all(i < n for n in g.nx.nodes for i in g.nx.nodes[n]["inputs"])
     assert g.topo_order([t.id]) == sorted(g.nx.nodes)
+
+
+def test_a_pruned_tensor_is_a_clear_graph_error_everywhere(g):
+    x = g.placeholder("x", (2,))
+    h = sg.sin(x)
+    y = sg.exp(x)
+    total = y.sum()
+    g.prune([total])
+    count = g.nx.number_of_nodes()
+    for use in (lambda: h + 1, lambda: sg.evaluate(h, {x: np.ones(2)}),
+                lambda: sg.function([x], h), lambda: sg.gradients(h.sum(), x),
+                lambda: sg.grad(total, h), lambda: sg.evaluate(y, {h: np.ones(2)}),
+                lambda: sg.stack([y, h])):
+        with pytest.raises(sg.GraphError, match="pruned"):
+            use()
+        assert g.nx.number_of_nodes() == count
+        list(nx.topological_sort(g.nx))  # no half-written node left behind
+
+
+def test_a_failing_builder_leaves_no_constant_behind(g):
+    x = g.placeholder("x", (2, 3))
+    before = set(g.nx.nodes)
+    with pytest.raises(sg.ShapeError):
+        x + np.ones((4, 5))
+    with pytest.raises(sg.ShapeError):
+        x @ np.ones((4, 5))
+    assert set(g.nx.nodes) == before
+
+
+def test_graphs_cannot_be_copied_by_copy(g):
+    import copy
+
+    g.placeholder("x")
+    for fn in (copy.copy, copy.deepcopy):
+        with pytest.raises(TypeError, match="cannot be copied"):
+            fn(g)

@@ -149,3 +149,20 @@ def test_array_on_the_left_defers_to_the_tensor(g):
     assert isinstance(t, sg.Tensor) and t.op == "multiply"
     assert isinstance(np.ones((2, 3)) @ x.reshape((3, 1)), sg.Tensor)
     assert isinstance(np.ones(3) < x, sg.Tensor)
+
+
+def test_numpy_conversions_and_functions_are_clear_type_errors(g):
+    x = g.placeholder("x", (3,))
+    for use in (lambda: np.asarray(x), lambda: np.sum(x), lambda: np.mean(x),
+                lambda: np.concatenate([x, x])):
+        with pytest.raises(TypeError, match="x"):
+            use()
+
+
+def test_casts_to_non_numbers_and_huge_reshapes_fail_when_built(g):
+    x = g.placeholder("x", (None,))
+    for dtype in ("U5", "O", "M8[s]"):
+        with pytest.raises(TypeError, match="cast"):
+            x.astype(dtype)
+    with pytest.raises(sg.ShapeError, match="int64"):
+        x.reshape((2**40, 2**40))

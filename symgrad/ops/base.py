@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import GraphError, ShapeError
+from ..errors import FeedError, GraphError, ShapeError
 from ..graph import Graph
 from ..shapes import scalar_dtype
 from ..tensor import Tensor
@@ -59,12 +59,31 @@ class OpDef:
 OPS: dict[str, OpDef] = {}
 
 
+class BadInput(FeedError):
+    """Raised by a compute on an input value it cannot take (a class index out of range);
+    the evaluator re-raises it as a FeedError naming the node and input `position`."""
+
+    def __init__(self, position: int, message: str) -> None:
+        super().__init__(message)
+        self.position, self.message = position, message
+
+
+def params_key(value: Any) -> Any:
+    """Params as a merge key that tells apart what == confuses: 1, 1.0 and True; 0.0 and -0.0
+    (a float by its repr, which also makes NaN equal to itself)."""
+    if isinstance(value, tuple):
+        return tuple([params_key(v) for v in value])
+    if isinstance(value, float):
+        return (float, repr(value))
+    return (type(value), value)
+
+
 def register(opdef: OpDef, *, replace: bool = False) -> OpDef:
     """Adds an operation to OPS; `apply(opdef.name, inputs, **params)` then builds its nodes."""
     if not isinstance(opdef, OpDef):
         raise TypeError(f"register expects an OpDef, got {type(opdef).__name__}")
     if opdef.name in OPS and not replace:
-        raise ValueError(f"an op named {opdef.name!r} is registered already (replace=True)")
+        raise GraphError(f"an op named {opdef.name!r} is registered already (replace=True)")
     OPS[opdef.name] = opdef
     return opdef
 
@@ -78,16 +97,21 @@ def apply(name: str, inputs: Sequence[Any], **params: Any) -> Any:
     opdef = OPS.get(name)
     if opdef is None:
         raise GraphError(f"unknown op {name!r}; register it first with symgrad.register")
+    mark = _graph_of(name, inputs).next_id
     tensors = lift(name, inputs)
-    if opdef.normalize is not None:
-        params = opdef.normalize(tensors, **params)
-    sig = opdef.infer(tensors, **params)
-    key = tuple(sorted(params.items())) if params else ()
-    if key:
-        try:
-            hash(key)
-        except TypeError:
-            raise TypeError(f"{name}: params must be hashable, got {params!r}") from None
+    try:
+        if opdef.normalize is not None:
+            params = opdef.normalize(tensors, **params)
+        sig = opdef.infer(tensors, **params)
+        key = tuple(sorted(params.items())) if params else ()
+        if key:
+            try:
+                hash(key)
+            except TypeError:
+                raise TypeError(f"{name}: params must be hashable, got {params!r}") from None
+    except BaseException:
+        tensors[0].graph.rollback(mark)  # constants lift made for this node go again
+        raise
     graph = tensors[0].graph
     ids = tuple([t.id for t in tensors])
     if opdef.n_outputs == 1:
@@ -104,6 +128,13 @@ def output(multi: Tensor, index: int) -> Tensor:
                                         index=index))
 
 
+def _graph_of(name: str, inputs: Sequence[Any]) -> Graph:
+    for x in inputs:
+        if isinstance(x, Tensor):
+            return x.graph
+    raise TypeError(f"{name}: needs at least one symgrad Tensor among its inputs")
+
+
 def lift(name: str, inputs: Sequence[Any]) -> list[Tensor]:
     """The inputs as tensors of one graph; numbers and arrays become constant nodes."""
     graph: Graph | None = None
@@ -113,9 +144,13 @@ def lift(name: str, inputs: Sequence[Any]) -> list[Tensor]:
         if isinstance(x, Tensor):
             if first is None:
                 first, graph = x, x.graph
+                nodes = graph._node
             elif x.graph is not graph:
                 raise GraphError(f"{name}: tensors {first.label} and {x.label} belong to "
                                  "different graphs")
+            if x.id not in nodes:
+                raise GraphError(f"{name}: tensor #{x.id} was pruned from its graph "
+                                 "(Graph.prune removed its node)")
         else:
             only_tensors = False
     if graph is None:

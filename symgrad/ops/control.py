@@ -14,7 +14,14 @@ def stop_gradient(x):
 
 
 def cast(x, dtype):
-    return apply("cast", [x], dtype=np.dtype(dtype).name)
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError as e:
+        raise TypeError(f"cast: {dtype!r} is not a dtype: {e}") from None
+    if dtype.kind not in "biufc":
+        raise TypeError(f"cast: symgrad computes on numbers and booleans; cannot cast "
+                        f"{getattr(x, 'label', x)} to {dtype}")
+    return apply("cast", [x], dtype=dtype.name)
 
 
 def zeros_like(x):

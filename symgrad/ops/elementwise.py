@@ -114,9 +114,11 @@ def _minimum_bprop(out, g, wanted):
 
 def _power_bprop(out, g, wanted):
     x, y = out.inputs
-    # d x^y = y x^(y-1) dx + x^y log(x) dy
+    # d x^y = y x^(y-1) dx + x^y log(x) dy, with JAX's conventions where that is 0 * inf:
+    # x^(y-1) becomes x^1 where y = 0 (so d(x^0)/dx = 0, also at x = 0), and log(x) becomes
+    # log(1) where x = 0 (so d(0^y)/dy = 0 for y >= 0)
     return (_power_dx(x, y, g) if wanted[0] else None,
-            g * out * log(x) if wanted[1] else None)
+            g * out * log(where(equal(x, 0), 1, x)) if wanted[1] else None)
 
 
 def _power_dx(x, y, g):
@@ -124,8 +126,10 @@ def _power_dx(x, y, g):
     node), g scaled first: it may be a scalar not yet broadcast to x's shape."""
     c = y._a.get("value")
     if c is None or c.ndim != 0:
-        return g * y * power(x, y - 1)
+        return g * y * power(x, where(equal(y, 0), 1, y - 1))
     c = c.item()
+    if c == 0:
+        return g * 0  # zero, yet connected (as sign)
     return g if c == 1 else (g * c) * x if c == 2 else (g * c) * power(x, c - 1)
 
 

@@ -35,7 +35,7 @@ def _encode_index(index) -> tuple:
             for v in (item.start, item.stop, item.step)
         ):
             if item.step == 0:
-                raise ValueError("slice step cannot be zero")
+                raise ShapeError("getitem: slice step cannot be zero")
             out.append(("slice", *(None if v is None else int(v)
                                    for v in (item.start, item.stop, item.step))))
         else:

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..errors import ShapeError
 from ..shapes import dims_match, float_dtype, is_float, normalize_axis, promote, show
-from .base import OpDef, apply, register
+from .base import BadInput, OpDef, apply, register
 from .elementwise import exp, no_grad
 from .reductions import _logsumexp
 from .shape import expand_dims
@@ -25,12 +25,20 @@ def softmax_cross_entropy(logits, labels):
     return apply("softmax_cross_entropy", [logits, labels])
 
 
+def _as_float(x):
+    """Integers and booleans as float64 first: x - max(x) must not wrap around."""
+    x = np.asarray(x)
+    return x if x.dtype.kind in "fc" else x.astype(np.float64)
+
+
 def _softmax(x, *, axis):
+    x = _as_float(x)
     e = np.exp(x - np.max(x, axis=axis, keepdims=True))
     return e / np.sum(e, axis=axis, keepdims=True)
 
 
 def _log_softmax(x, *, axis):
+    x = _as_float(x)
     return x - _logsumexp(x, axis=axis, keepdims=True)
 
 
@@ -63,9 +71,19 @@ def _is_index(labels) -> bool:
     return labels.dtype.kind in "iu"
 
 
+def _check_labels(labels, classes: int, position: int) -> None:
+    """Class indices must lie in [0, classes): NumPy's negative indexing would pick a class
+    for -1 in the loss while the gradient's one-hot picked none."""
+    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+        bad = labels[(labels < 0) | (labels >= classes)]
+        raise BadInput(position, f"class indices must lie in [0, {classes}), got "
+                                 f"{bad.ravel()[:5].tolist()}")
+
+
 def _sce(z, labels):
     lse = _logsumexp(z, axis=-1, keepdims=True)
     if _is_index(labels):
+        _check_labels(labels, z.shape[-1], 1)
         if z.ndim == 2:  # a batch of rows: plain fancy indexing is twice as fast
             return lse[:, 0] - z[np.arange(len(z)), labels]
         return (lse - np.take_along_axis(z, labels[..., None], -1))[..., 0]
@@ -98,6 +116,7 @@ def _sce_bprop(out, g):
 
 
 def _one_hot(labels, like):
+    _check_labels(labels, like.shape[-1], 0)
     return (labels[..., None] == np.arange(like.shape[-1])).astype(like.dtype)
 
 

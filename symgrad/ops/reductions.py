@@ -113,6 +113,8 @@ def _extreme_bprop(out, g):
 
 def _logsumexp(x, axis=None, keepdims=False):
     x = np.asarray(x)
+    if x.dtype.kind not in "fc":
+        x = x.astype(np.float64)  # x - max(x) must not wrap around in integers
     m = x.max(axis=axis, keepdims=True)  # shift by the maximum: exp cannot overflow
     if not np.isfinite(m).all():
         m = np.where(np.isfinite(m), m, 0)  # all -inf (or an inf): shift by 0, the sum says it

@@ -6,6 +6,8 @@ Also the internal ops derivative rules need when a shape is only known at run ti
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..errors import ShapeError
@@ -83,7 +85,9 @@ def _reshape_infer(inputs, shape):
     if sum(d == -1 for d in shape) > 1 or any(not isinstance(d, int) or d < -1 for d in shape):
         raise ShapeError(f"reshape: bad target shape {shape} for {show(x.shape)}")
     n, known = size(x.shape), [d for d in shape if d != -1]
-    prod = int(np.prod(known)) if known else 1
+    prod = math.prod(known)  # Python ints: np.prod would wrap around silently
+    if prod > np.iinfo(np.int64).max:
+        raise ShapeError(f"reshape: target shape {shape} has more elements than int64 counts")
     if n is None:
         return tuple(None if d == -1 else d for d in shape), x.dtype
     if -1 in shape:
@@ -198,7 +202,7 @@ def stack(tensors, axis=0):
 def _join_normalize(name, extra):
     def normalize(inputs, axis=0):
         if not inputs:
-            raise ValueError(f"{name} needs at least one tensor")
+            raise ShapeError(f"{name} needs at least one tensor")
         ndims = {t.ndim for t in inputs}
         if len(ndims) != 1:
             shapes = ", ".join(show(t.shape) for t in inputs)
