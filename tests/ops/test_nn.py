@@ -81,3 +81,35 @@ def test_cross_entropy_with_none_batch(rng):
     assert ce.shape == (None,) and ce.dtype == np.float32
     vz, vy = rng.standard_normal((6, 3)).astype("float32"), rng.integers(0, 3, 6)
     np.testing.assert_allclose(sg.evaluate(ce, {z: vz, y: vy}), _sce(vz, vy), rtol=1e-5)
+
+
+@pytest.mark.parametrize("bad", [-1, 3, 7])
+def test_class_indices_out_of_range_are_an_error_naming_the_labels(bad, rng):
+    g = sg.Graph()
+    z = g.placeholder("z", (2, 3))
+    y = g.placeholder("labels", (2,), "int64")
+    loss = sg.softmax_cross_entropy(z, y).sum()
+    dz = sg.grad(loss, z)
+    zv, yv = rng.standard_normal((2, 3)), np.array([0, bad])
+    f = sg.function([z, y], [loss, dz])
+    for run in (lambda: sg.evaluate(loss, {z: zv, y: yv}), lambda: sg.evaluate(dz, {z: zv, y: yv}),
+                lambda: f(zv, yv)):
+        with pytest.raises(sg.FeedError, match=rf"labels.*\[0, 3\).*{bad}"):
+            run()
+    f(zv, np.array([0, 2]))  # in range: fine
+
+
+@pytest.mark.parametrize("op", [sg.softmax, sg.log_softmax, sg.logsumexp])
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "int32", "bool"])
+def test_integer_inputs_do_not_wrap_around(op, dtype):
+    g = sg.Graph()
+    x = g.placeholder("x", (4,), dtype)
+    info = np.iinfo(dtype) if dtype != "bool" else None
+    v = (np.array([info.min, info.max, 0, 1], dtype=dtype) if info is not None
+         else np.array([True, False, True, True]))
+    t = op(x)
+    got = sg.evaluate(t, {x: v})
+    want = sg.evaluate(op(g.placeholder(f"f{dtype}", (4,))), {f"f{dtype}": v.astype(float)})
+    assert got.dtype == t.dtype == np.float64
+    np.testing.assert_allclose(got, want)
+    assert np.isfinite(got).all()
