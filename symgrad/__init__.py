@@ -14,6 +14,7 @@ from .grad import grad, gradients, hessian, hvp, jacobian, jvp
 from .graph import Graph
 from .ops import *  # noqa: F403 - the builders of API.md, listed in ops.__all__
 from .ops import __all__ as _op_names
+from .simplify import DEFAULT_RULES, Rule, count_nodes, simplify
 from .tensor import Tensor
 
 __version__ = "0.1.0"
@@ -21,5 +22,6 @@ __version__ = "0.1.0"
 __all__ = [
     "FeedError", "FormatError", "Function", "GradientError", "Graph", "GraphError",
     "NonFiniteError", "ShapeError", "SymgradError", "Tensor", "evaluate", "function", "grad",
-    "gradients", "hessian", "hvp", "jacobian", "jvp", *_op_names,
+    "gradients", "hessian", "hvp", "jacobian", "jvp", "DEFAULT_RULES", "Rule", "count_nodes",
+    "simplify", *_op_names,
 ]

@@ -107,7 +107,6 @@ def _donors(plan: Any, root: list[int], last: dict[int, int], keep: set[int]
     variable must be read for the last time by that statement, with no value that may be a
     view of it still to be read; a temporary (an inlined call's result) has no other reader.
     """
-    nodes = plan.graph._node
     made = {s.out: s for s in plan.steps}
     named = {s.out for k, s in enumerate(plan.steps) if root[k] == k}  # not inlined
 
@@ -131,18 +130,18 @@ def _donors(plan: Any, root: list[int], last: dict[int, int], keep: set[int]
     for k, step in enumerate(plan.steps):
         if not _is_elementwise_ufunc(step.fn):
             continue
-        want = nodes[step.nid]
+        want = step.attrs
         if not want["shape"] or None in want["shape"]:
             continue
         takes_temp[k] = {
             a for a in step.args
             if a in made and a not in named and _makes_one_array(made[a].fn)
-            and nodes[made[a].nid]["shape"] == want["shape"]
-            and nodes[made[a].nid]["dtype"] == want["dtype"]}
+            and made[a].attrs["shape"] == want["shape"]
+            and made[a].attrs["dtype"] == want["dtype"]}
         if root[k] != k:
             continue
         for a in step.args:
-            got = nodes[made[a].nid] if fresh(a) else None
+            got = made[a].attrs if fresh(a) else None
             if (got is not None and a in named and last[a] == k and a not in keep
                     and got["shape"] == want["shape"] and got["dtype"] == want["dtype"]
                     and alias_until.get(a, -1) < k):

@@ -20,7 +20,6 @@ from .shapes import show
 from .tensor import Tensor, as_tensor_list
 
 COMPILE_LIMIT = 20_000  # steps; larger plans are interpreted (see Function)
-_FOLD_LIMIT = 1 << 20  # bytes; a folded constant larger than this and than its inputs is not kept
 
 
 @dataclass(slots=True)
@@ -75,79 +74,52 @@ class Plan:
         return [regs[s] for s in self.outputs]
 
 
-def make_plan(graph: Graph, outputs: list[Tensor], inputs: list[Tensor], fold: bool = True
-              ) -> Plan:
-    """Orders the ancestors of `outputs` (stopping at `inputs`), merges and (if `fold`) folds
-    them."""
+def make_plan(graph: Graph, outputs: list[Tensor], inputs: list[Tensor]) -> Plan:
+    """The ancestors of `outputs` (stopping at `inputs`) in topological order, as steps.
+
+    Planning runs what it is given: merging equal computations and folding constants are the
+    simplifier's (`function` and `evaluate` simplify first)."""
     with no_cycle_collection():
-        return _make_plan(graph, outputs, inputs, fold)
+        return _make_plan(graph, outputs, inputs)
 
 
-def _make_plan(graph: Graph, outputs: list[Tensor], inputs: list[Tensor], fold: bool) -> Plan:
+def _make_plan(graph: Graph, outputs: list[Tensor], inputs: list[Tensor]) -> Plan:
     plan = Plan(graph, inputs)
     slot_of: dict[int, int] = {}
     for t in inputs:
         if t.id in slot_of:
             raise FeedError(f"{t.label} is given twice")
         slot_of[t.id] = len(slot_of)
-    plan.n_slots = len(slot_of)
+    n_slots = len(slot_of)
     nodes = graph._node  # the attribute dicts; the planner reads them for every node
     consts = plan.consts
-    seen: dict[tuple, int] = {}  # merge key -> slot: equal (op, inputs, params) compute once
+    steps = plan.steps
     bound: dict[tuple, Callable] = {}
     for nid in graph.topo_order([t.id for t in outputs], stop=slot_of):
         if nid in slot_of:
             continue
         a = nodes[nid]
         op = a["op"]
+        slot_of[nid] = slot = n_slots
+        n_slots += 1
+        if op == CONSTANT:
+            consts[slot] = a["value"]
+            continue
         if op == PLACEHOLDER:
             raise FeedError(f"placeholder {a['name']!r} needs a value")
-        if op == CONSTANT:
-            value = a["value"]
-            key = (CONSTANT, value.dtype.str, value.shape,
-                   value.tobytes() if value.nbytes <= 4096 else nid)
-        else:
-            opdef = OPS[op]
-            args = tuple(map(slot_of.__getitem__, a["inputs"]))
-            params = a["params"]
-            pkey = params_key(params) if params else ()
-            key = (op, tuple(sorted(args)) if opdef.commutative else args, pkey)
-        if key in seen:
-            slot_of[nid] = seen[key]
-            continue
-        slot = seen[key] = slot_of[nid] = plan.n_slots
-        plan.n_slots += 1
-        if op == CONSTANT:
-            plan.consts[slot] = value
-            continue
+        opdef = OPS[op]
+        params = a["params"]
         if params:
-            fkey = (op, pkey)
-            if fkey not in bound:
-                bound[fkey] = functools.partial(opdef.compute, **dict(params))
-            fn = bound[fkey]
+            fkey = (op, params_key(params))
+            fn = bound.get(fkey)
+            if fn is None:
+                fn = bound[fkey] = functools.partial(opdef.compute, **dict(params))
         else:
             fn = opdef.compute
-        step = Step(nid, fn, args, slot, a)
-        if not (fold and all(map(consts.__contains__, args)) and _fold(plan, step)):
-            plan.steps.append(step)
+        steps.append(Step(nid, fn, tuple(map(slot_of.__getitem__, a["inputs"])), slot, a))
+    plan.n_slots = n_slots
     plan.outputs = [slot_of[t.id] for t in outputs]
     return plan
-
-
-def _fold(plan: Plan, step: Step) -> bool:
-    """Computes a step whose inputs are all constants now, if its result is not too large."""
-    args = [plan.consts[a] for a in step.args]
-    try:
-        value = step.fn(*args)
-    except Exception as e:
-        _raise_run_error(plan.graph, step, args, e)
-    nbytes = sum(np.asarray(v).nbytes for v in (value if isinstance(value, tuple) else (value,)))
-    if nbytes > _FOLD_LIMIT and nbytes > sum(np.asarray(v).nbytes for v in args):
-        return False
-    if isinstance(value, np.ndarray):
-        value.flags.writeable = False  # shared by every call: nobody may change it
-    plan.consts[step.out] = value
-    return True
 
 
 def _mark_frees(plan: Plan) -> None:
@@ -171,8 +143,14 @@ def _label(graph: Graph, nid: int) -> str:
 
 
 def _where(graph: Graph, step: Step) -> str:
+    """The node of a step, as errors name it: a node the simplifier made by what it replaced."""
     a = step.attrs
-    return f"{a['op']} at node {a['name'] or str(a['op']) + '#' + str(step.nid)}"
+    if a["name"]:
+        return f"{a['op']} at node {a['name']}"
+    replaced = a.get("replaces")
+    if replaced is not None and replaced in graph._node:
+        return f"{a['op']} at node {_label(graph, replaced)} (as simplified)"
+    return f"{a['op']} at node {a['op']}#{step.nid}"
 
 
 def _raise_run_error(graph: Graph, step: Step, args: list[Any], e: Exception) -> None:
@@ -231,6 +209,9 @@ def _check_finite(graph: Graph, step: Step, args: list[Any], value: Any) -> None
         a = step.attrs
         made = "NaN" if nan and not had_nan else "inf"
         origin = a.get("origin")
+        replaced = graph._node.get(a.get("replaces", -1))
+        if origin == "simplify" and replaced is not None:
+            origin = replaced["origin"]
         if "grad_of" in a:
             fwd = a["grad_of"]
             fa = graph._node.get(fwd)
@@ -339,9 +320,33 @@ def _check_backend(backend: str) -> None:
         raise SymgradError(f"unknown backend {backend!r}; choose one of {BACKENDS}")
 
 
+def simplified_plan(outputs: list[Tensor], inputs: list[Tensor], simplify: bool,
+                    check_finite: bool) -> Plan:
+    """The plan of `outputs` given `inputs`, simplified first (the default rules; without
+    constant folding under check_finite, so that every computed value is checked). The
+    simplifier's nodes are the plan's own: they leave the graph again, and the steps keep
+    their attributes."""
+    graph = outputs[0].graph
+    mark = graph.next_id
+    targets = outputs
+    if simplify:
+        from .simplify.driver import simplify_ids
+        from .simplify.rules import DEFAULT_RULES, NO_FOLDING
+
+        rules = NO_FOLDING if check_finite else DEFAULT_RULES
+        ids = simplify_ids(graph, [t.id for t in outputs], rules=rules,
+                           stop=[t.id for t in inputs])
+        targets = [Tensor(graph, n) for n in ids]
+    try:
+        return make_plan(graph, targets, inputs)
+    finally:
+        graph.discard_since(mark)
+
+
 def evaluate(outputs: Tensor | Sequence[Tensor], feed: dict | None = None, *,
              check_finite: bool = False, backend: str = "numpy") -> Any:
-    """Computes `outputs` (a tensor: one array; a list: a list) from the values in `feed`.
+    """Computes `outputs` (a tensor: one array; a list: a list) from the values in `feed`,
+    simplified as `function` does.
 
     `check_finite`: raise NonFiniteError naming the first node whose result holds a NaN or an
     inf that its inputs did not hold.
@@ -352,10 +357,26 @@ def evaluate(outputs: Tensor | Sequence[Tensor], feed: dict | None = None, *,
     fed, values = _resolve_feed(graph, feed or {})
     needed = graph.ancestors([t.id for t in ts], stop=[t.id for t in fed])
     pairs = [(t, v) for t, v in zip(fed, values) if t.id in needed]
-    plan = make_plan(graph, ts, [t for t, _ in pairs], fold=not check_finite)
+    inputs = [t for t, _ in pairs]
+    if len({t.id for t in inputs}) != len(inputs):
+        raise FeedError(f"{_duplicate(inputs)} is fed twice")
     arrays = [check_value(t, v) for t, v in pairs]
-    results = as_outputs(plan.run(arrays, check_finite), arrays)
+    mark = graph.next_id
+    try:
+        plan = simplified_plan(ts, inputs, True, check_finite)
+        results = as_outputs(plan.run(arrays, check_finite), arrays)
+    finally:
+        graph.rollback(mark)  # the plan is gone after this call: its node ids may be reused
     return results[0] if single else results
+
+
+def _duplicate(ts: list[Tensor]) -> str:
+    seen: set[int] = set()
+    for t in ts:
+        if t.id in seen:
+            return t.label
+        seen.add(t.id)
+    return ""
 
 
 class Function:
@@ -367,7 +388,7 @@ class Function:
     """
 
     def __init__(self, inputs: Sequence[Tensor], outputs: Tensor | Sequence[Tensor],
-                 check_finite: bool = False):
+                 simplify: bool = True, check_finite: bool = False):
         from .codegen import compile_plan
 
         ts, self._single = _outputs(outputs)
@@ -376,9 +397,11 @@ class Function:
             if t.shape is None:
                 raise FeedError(f"{t.label} has several outputs; use the tensors it returned "
                                 "as inputs")
+        if len({t.id for t in self.inputs}) != len(self.inputs):
+            raise FeedError(f"{_duplicate(self.inputs)} is given twice")
         self.outputs = ts
         self.check_finite = check_finite
-        self.plan = make_plan(ts[0].graph, ts, self.inputs, fold=not check_finite)
+        self.plan = simplified_plan(ts, self.inputs, simplify, check_finite)
         if len(self.plan.steps) <= COMPILE_LIMIT and not check_finite:
             self._run, self.source = compile_plan(self.plan)
         else:  # Python's compiler costs ~5-10 us a step: interpreting starts sooner
@@ -414,9 +437,10 @@ def function(
 ) -> Function:
     """A callable `f(*values)` computing `outputs`, planned and compiled once.
 
-    Planning prunes to what the outputs need, merges identical sub-expressions and folds
-    constants. `simplify` will also apply the rule-based simplifier once it exists; today
-    both settings plan the same way. `check_finite`: see `evaluate`.
+    Planning prunes to what the outputs need; `simplify` (the default) first applies the
+    default rules (DEFAULT_RULES: folding constants, merging equal computations, identities,
+    fusions, NaN-safe `where` gradients). `check_finite`: see `evaluate`.
     """
     _check_backend(backend)
-    return Function(as_tensor_list(inputs, None, "function inputs"), outputs, check_finite)
+    return Function(as_tensor_list(inputs, None, "function inputs"), outputs, simplify,
+                    check_finite)

@@ -108,15 +108,19 @@ class Graph:
 
     def rollback(self, mark: int, grad_passes: int | None = None) -> None:
         """Removes every node with id >= mark (what a failed call added) and forgets them."""
+        self.discard_since(mark)
+        self._next_id = mark
+        if grad_passes is not None:
+            self.grad_passes = grad_passes
+
+    def discard_since(self, mark: int) -> None:
+        """Removes the nodes with id >= mark (a function's private ones); ids are not reused."""
         doomed = [n for n in range(mark, self._next_id) if n in self._node]
         if doomed:
             self.nx.remove_nodes_from(doomed)
-        self._next_id = mark
         self._scalars = {k: v for k, v in self._scalars.items() if v < mark}
         self._placeholder_names = {k: v for k, v in self._placeholder_names.items() if v < mark}
         self.grad_results = [r for r in self.grad_results if r[0] < mark]
-        if grad_passes is not None:
-            self.grad_passes = grad_passes
 
     @contextmanager
     def atomic(self) -> Iterator[None]:

@@ -1,0 +1,285 @@
+"""The one driver: rewrites a graph bottom-up with a list of rules until none applies.
+
+Each node is visited once, after its inputs: its inputs are replaced by their simplified
+forms (rebuilding the node, origin "simplify", only if one changed), equal computations
+(same op, inputs and params; commutative inputs in either order) become one node, and the
+rules are tried at it; a replacement's new nodes are simplified the same way before it takes
+the node's place. Nodes users hold are never changed. Knows rules and op records, no op.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import SymgradError
+from ..graph import CONSTANT, PLACEHOLDER, Graph, no_cycle_collection
+from ..ops.base import OPS, params_key
+from ..shapes import show
+from ..tensor import Tensor, as_tensor_list
+from .pattern import CONSTANT_INPUTS, Match, Rule, build, match
+
+_SMALL_CONSTANT = 4096  # bytes; larger constants merge only with themselves
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """One rewrite applied: `rule`'s name, the `node` id replaced, its `replacement` id, and
+    the number of nodes (count_nodes) the results had right after it."""
+
+    rule: str
+    node: int
+    replacement: int
+    nodes_after: int
+
+
+def count_nodes(ys: Tensor | Iterable[Tensor]) -> int:
+    """The nodes among the ancestors of ys (themselves included) that are neither
+    placeholders, constants nor `output` nodes."""
+    ts = as_tensor_list(ys, None, "count_nodes")
+    if not ts:
+        return 0
+    graph = ts[0].graph
+    nodes = graph._node
+    return sum(1 for n in graph.ancestors(t.id for t in ts)
+               if nodes[n]["op"] not in (PLACEHOLDER, CONSTANT, "output"))
+
+
+def simplify(ys: Any, *, rules: Sequence[Rule] | None = None, trace: list | None = None) -> Any:
+    """Tensors (the structure of `ys`: a tensor, a list or a tuple) that compute what ys do
+    (wherever their values are finite) with fewer or cheaper nodes; rules default to
+    DEFAULT_RULES; `trace` receives one Rewrite per rewrite applied."""
+    ts = as_tensor_list(ys, None, "simplify")
+    if not ts:
+        return [] if not isinstance(ys, tuple) else ()
+    graph = ts[0].graph
+    out = simplify_ids(graph, [t.id for t in ts], rules=rules, trace=trace)
+    results = [Tensor(graph, n) for n in out]
+    if isinstance(ys, Tensor):
+        return results[0]
+    return tuple(results) if isinstance(ys, tuple) else results
+
+
+def simplify_ids(graph: Graph, roots: list[int], *, rules: Sequence[Rule] | None = None,
+                 trace: list | None = None, stop: Iterable[int] = ()) -> list[int]:
+    """The simplified node of each root; `stop` nodes (fed at run time) stay as they are and
+    are not looked into. Nodes it made that no result needs are removed again."""
+    if rules is None:
+        from .rules import DEFAULT_RULES
+        rules = DEFAULT_RULES
+    for r in rules:
+        if not isinstance(r, Rule):
+            raise TypeError(f"rules must be symgrad.Rule objects, got {type(r).__name__}")
+    first_new = graph.next_id
+    with graph.atomic(), no_cycle_collection():
+        saved = graph.current_origin, graph.current_grad_of, graph.current_grad_pass
+        graph.current_origin = "simplify"
+        try:
+            driver = _Driver(graph, rules, set(stop), trace, roots)
+            out = driver.run(roots)
+        finally:
+            graph.current_origin, graph.current_grad_of, graph.current_grad_pass = saved
+        _drop_unneeded(graph, first_new, out)
+    return out
+
+
+class _Driver:
+    def __init__(self, graph: Graph, rules: Sequence[Rule], opaque: set[int],
+                 trace: list | None, roots: list[int]) -> None:
+        self.graph = graph
+        self.nodes = graph._node
+        self.opaque = opaque
+        self.trace = trace
+        self.roots = roots
+        self.new_of: dict[int, int] = {}  # node -> its simplified node
+        self.table: dict[tuple, int] = {}  # merge key -> the node computing it
+        self.busy: set[int] = set()  # nodes whose rules are being tried (cycle detection)
+        self.chain: list[str] = []  # the rules whose replacements are being simplified
+        self.recent: deque[str] = deque(maxlen=12)
+        self.pending: list[tuple[str, int, int]] = []  # rewrites to trace once settled
+        self.rewrites = 0
+        self.limit = 0
+        self.by_op: dict[str | None, list[tuple[Rule, tuple]]] = {}
+        for r in rules:
+            self.by_op.setdefault(r.root_op, []).append((r, r.child_ops()))
+        self.folders = self.by_op.pop(None, [])
+        self.candidates: dict[tuple, list[Rule]] = {}
+        self.scratch: dict = {}  # Match.scratch: what rules remember during this run
+
+    def run(self, roots: list[int]) -> list[int]:
+        order = self.graph.topo_order(roots, stop=self.opaque)
+        self.limit = 20 * len(order) + 10_000
+        norm = self.norm
+        for nid in order:
+            norm(nid)
+        return [self.new_of[n] for n in roots]
+
+    def norm(self, nid: int) -> int:
+        """The simplified form of node nid (visiting it now if not yet)."""
+        done = self.new_of.get(nid)
+        if done is None:
+            done = self.new_of[nid] = self._visit(nid)
+            if self.pending:
+                count = self._count_now()
+                self.trace.extend(Rewrite(*p, count) for p in self.pending)  # type: ignore
+                self.pending.clear()
+        return done
+
+    def _visit(self, nid: int) -> int:
+        nodes = self.nodes
+        a = nodes[nid]
+        op = a["op"]
+        if op == PLACEHOLDER or nid in self.opaque:
+            return nid
+        table = self.table
+        if op == CONSTANT:
+            value = a["value"]
+            if value.nbytes > _SMALL_CONSTANT:
+                return nid
+            key = (CONSTANT, value.dtype.str, value.shape, value.tobytes())
+            return table.setdefault(key, nid)
+        inputs = a["inputs"]
+        new_of = self.new_of
+        new_inputs = tuple([new_of.get(i) or self.norm(i) for i in inputs])
+        opdef = OPS[op]
+        params = a["params"]
+        key = (op, tuple(sorted(new_inputs)) if opdef.commutative else new_inputs,
+               params_key(params) if params else ())
+        same = table.get(key)
+        if same is not None:
+            if same in self.busy:
+                self._cycle(nid)
+            if same != nid and self.trace is not None:
+                self.pending.append(("merge", nid, same))
+            return same
+        if new_inputs != inputs:  # rebuilt on the simplified inputs; shapes cannot differ
+            graph = self.graph
+            graph.current_grad_of = a.get("grad_of")
+            graph.current_grad_pass = a.get("grad_pass")
+            extra = {k: a[k] for k in ("outputs", "index") if k in a}
+            extra["replaces"] = a.get("replaces", nid)  # so that errors name the user's node
+            nid = graph.add_node(op, new_inputs, a["shape"], a["dtype"], params, **extra)
+            a = nodes[nid]
+        table[key] = nid
+        rules = self._candidates(op, new_inputs)
+        if not rules:
+            return nid
+        result = self._rewrite(nid, a, rules)
+        if result != nid:
+            table[key] = result
+        return result
+
+    def _candidates(self, op: str, inputs: tuple[int, ...]) -> list[Rule]:
+        """The rules that may match a node of `op` with inputs of these ops (looked up once
+        per combination)."""
+        nodes, opaque = self.nodes, self.opaque
+        heads = tuple([PLACEHOLDER if i in opaque else nodes[i]["op"] for i in inputs])
+        key = (op, heads)
+        found = self.candidates.get(key)
+        if found is None:
+            swap = len(heads) == 2 and OPS[op].commutative
+            found = [r for r, want in self.by_op.get(op, ())
+                     if _fits(want, heads) or (swap and _fits(want, heads[::-1]))]
+            if heads and all(h == CONSTANT for h in heads):
+                found += [r for r, _ in self.folders]
+            self.candidates[key] = found
+        return found
+
+    def _rewrite(self, nid: int, a: dict, rules: list[Rule]) -> int:
+        """Tries the rules at nid; the simplified form of the first replacement, else nid."""
+        nodes, opaque = self.nodes, self.opaque
+        graph = self.graph
+        node = Tensor(graph, nid)
+        for rule in rules:
+            binds: dict = {}
+            if rule.pattern != CONSTANT_INPUTS and not match(rule.pattern, nid, nodes, binds,
+                                                             opaque):
+                continue
+            m = Match(node, binds, self.scratch)
+            if rule.when is not None and not rule.when(m):
+                continue
+            graph.current_grad_of = a.get("grad_of")
+            graph.current_grad_pass = a.get("grad_pass")
+            r = rule.replacement(m) if callable(rule.replacement) else build(
+                rule.replacement, m)
+            if r is None:
+                continue
+            self._check(rule, node, r)
+            if r.id == nid:
+                continue
+            if r.op not in (PLACEHOLDER, CONSTANT) and "replaces" not in r._a and r.id > nid:
+                r._a["replaces"] = a.get("replaces", nid)  # a node of its own making
+            self.rewrites += 1
+            self.recent.append(rule.name)
+            if self.rewrites > self.limit:
+                raise SymgradError(f"simplify: more than {self.limit} rewrites; the rules "
+                                   f"{_names(self.recent)} keep rewriting each other")
+            self.busy.add(nid)
+            self.chain.append(rule.name)
+            try:
+                result = self.norm(r.id)
+            finally:
+                self.busy.discard(nid)
+                self.chain.pop()
+            if result in self.busy or result == nid:
+                self._cycle(nid)
+            if self.trace is not None:
+                self.pending.append((rule.name, nid, result))
+            return result
+        return nid
+
+    def _check(self, rule: Rule, node: Tensor, r: Any) -> None:
+        if not isinstance(r, Tensor) or r.graph is not node.graph:
+            raise SymgradError(f"rule {rule.name!r} returned {type(r).__name__}, not a tensor "
+                               f"of the graph, for {node.label}")
+        if r.shape != node.shape or r.dtype != node.dtype:
+            raise SymgradError(
+                f"rule {rule.name!r} would replace {node.label} {_sig(node)} by {r.label} "
+                f"{_sig(r)}: a replacement must keep the shape and dtype of what it replaces")
+
+    def _cycle(self, nid: int) -> None:
+        names = _names(list(self.chain) + list(self.recent))
+        raise SymgradError(f"simplify: the rules {names} rewrite node "
+                           f"{self.graph.label(nid)} back into itself (a cycle); drop one")
+
+    def _count_now(self) -> int:
+        """count_nodes of the roots as they stand: simplified where visited, else as built."""
+        nodes, new_of = self.nodes, self.new_of
+        seen: set[int] = set()
+        todo = [new_of.get(r, r) for r in self.roots]
+        while todo:
+            n = todo.pop()
+            if n in seen:
+                continue
+            seen.add(n)
+            todo.extend(new_of.get(i, i) for i in nodes[n]["inputs"])
+        return sum(1 for n in seen if nodes[n]["op"] not in (PLACEHOLDER, CONSTANT, "output"))
+
+
+def _fits(want: tuple, heads: tuple) -> bool:
+    return len(want) == len(heads) and all(w is None or w == h for w, h in zip(want, heads))
+
+
+def _names(names: Iterable[str]) -> str:
+    return ", ".join(repr(n) for n in dict.fromkeys(names))
+
+
+def _sig(t: Tensor) -> str:
+    return f"{show(t.shape) if t.shape is not None else 'multi-output'} {t.dtype}"
+
+
+def _drop_unneeded(graph: Graph, first_new: int, keep: list[int]) -> None:
+    """Removes the nodes this run made that no result needs (replaced along the way)."""
+    nodes = graph._node
+    needed: set[int] = set()
+    todo = [n for n in keep if n >= first_new]
+    while todo:
+        n = todo.pop()
+        if n not in needed:
+            needed.add(n)
+            todo.extend(i for i in nodes[n]["inputs"] if i >= first_new)
+    doomed = [n for n in range(first_new, graph.next_id) if n in nodes and n not in needed]
+    if doomed:
+        graph.nx.remove_nodes_from(doomed)

@@ -1,0 +1,352 @@
+"""DEFAULT_RULES: the rewrite rules `simplify` and `function` apply, as data.
+
+Each rule keeps its node's shape and dtype (the driver checks) and its values wherever they
+are finite. Rules whose result could differ in shape or dtype on some inputs decline there
+(`fitted`), rather than being refused by the driver.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..ops import (
+    OPS,
+    apply,
+    broadcast_to,
+    cast,
+    log_softmax,
+    negative,
+    softmax,
+    softmax_cross_entropy,
+    softplus,
+    transpose,
+    where,
+    zeros_like,
+)
+from ..shapes import is_float
+from ..tensor import Tensor
+from .pattern import CONSTANT_INPUTS, Match, Rule, build, constant_value, is_constant
+from .polynomial import polynomial_form
+
+_FOLD_LIMIT = 1 << 20  # bytes; a folded constant larger than this and than its inputs is not kept
+
+
+# -- helpers for replacements ------------------------------------------------------------------
+def fit(t: Tensor | None, node: Tensor) -> Tensor | None:
+    """t made of node's shape and dtype by a cast and a broadcast, or None where it cannot be
+    (a dimension known only at run time, shapes that do not broadcast)."""
+    if t is None:
+        return None
+    if t.dtype != node.dtype:
+        t = cast(t, node.dtype)
+    if t.shape != node.shape:
+        if node.shape is None or None in node.shape or len(t.shape) > len(node.shape):
+            return None
+        try:
+            t = broadcast_to(t, node.shape)
+        except ValueError:
+            return None
+    return t
+
+
+def fitted(replacement: Any) -> Callable[[Match], Tensor | None]:
+    """A replacement (pattern or function) that declines where its result would not have the
+    node's shape and dtype (NumPy's promotion is not associative: (int8*uint8)*f16 is not
+    int8*(uint8*f16))."""
+    def run(m: Match) -> Tensor | None:
+        r = replacement(m) if callable(replacement) else build(replacement, m)
+        if r is None or r.shape != m.node.shape or r.dtype != m.node.dtype:
+            return None
+        return r
+    return run
+
+
+def keep(var: str) -> Callable[[Match], Tensor | None]:
+    """The tensor bound to `var`, fitted to the node it replaces."""
+    return lambda m: fit(m[var], m.node)
+
+
+def _filled(value: int, m: Match) -> Tensor | None:
+    """A tensor of the node's shape and dtype whose entries all equal `value`."""
+    node = m.node
+    scalar = node.graph.scalar(value, node.dtype)
+    if None not in node.shape:
+        return broadcast_to(scalar, node.shape) if node.shape else scalar
+    for x in node.inputs:  # shape known only at run time: borrow it from an input of that shape
+        if x.shape == node.shape:
+            return fit(zeros_like(x), node) if value == 0 else fit(zeros_like(x) + scalar, node)
+    return None
+
+
+def zeros(m: Match) -> Tensor | None:
+    return _filled(0, m)
+
+
+def ones(m: Match) -> Tensor | None:
+    return _filled(1, m)
+
+
+def _uniform(var: str) -> Callable[[Match], bool]:
+    """`var` is a constant of several equal entries, and the node's shape does not need it."""
+    def check(m: Match) -> bool:
+        c = constant_value(m[var])
+        if c is None or c.size < 2 or not np.all(c == c.flat[0]):
+            return False
+        others = [x.shape for x in m.node.inputs if x != m[var]]
+        return bool(others) and all(s == m.node.shape for s in others[:1])
+    return check
+
+
+def _as_scalar(var: str) -> Callable[[Match], Tensor | None]:
+    """The node with constant `var` replaced by its one value (a 0-d constant)."""
+    def run(m: Match) -> Tensor | None:
+        node, c = m.node, m[var]
+        scalar = node.graph.constant(constant_value(c).flat[0])
+        return apply(node.op, [scalar if x == c else x for x in node.inputs], **node.params)
+    return fitted(run)
+
+
+def constants(*names: str) -> Callable[[Match], bool]:
+    return lambda m: all(is_constant(m[n]) for n in names)
+
+
+def _scalar(m: Match) -> bool:
+    return m.node.shape == ()
+
+
+def _static_same_shape(a: str) -> Callable[[Match], bool]:
+    return lambda m: m[a].shape == m.node.shape and None not in m.node.shape
+
+
+# -- constant folding ----------------------------------------------------------------------------
+def _fold(m: Match) -> Tensor | None:
+    """The node computed now by its op's own compute, when all its inputs are constants and
+    the result is not large."""
+    node = m.node
+    if node.shape is None:
+        return None  # several outputs: their `output` nodes fold instead, one by one
+    args = [constant_value(x) for x in node.inputs]
+    try:
+        with np.errstate(all="ignore"):
+            value = np.asarray(OPS[node.op].compute(*args, **node.params))
+    except Exception:
+        return None  # let it fail when run, where the error names the node and its inputs
+    nbytes = value.nbytes
+    if nbytes > _FOLD_LIMIT and nbytes > sum(a.nbytes for a in args):
+        return None
+    if value.shape != node.shape or value.dtype != node.dtype:
+        return None
+    return node.graph.constant(value)
+
+
+def _fold_output(m: Match) -> Tensor | None:
+    """One output of a multi-output node whose inputs are all constants."""
+    node, multi = m.node, m["multi"]
+    if not all(is_constant(x) for x in multi.inputs):
+        return None
+    args = [constant_value(x) for x in multi.inputs]
+    try:
+        value = np.asarray(OPS[multi.op].compute(*args, **multi.params)[node.params["index"]])
+    except Exception:
+        return None
+    if value.shape != node.shape or value.dtype != node.dtype:
+        return None
+    return node.graph.constant(value)
+
+
+# -- shapes ------------------------------------------------------------------------------------
+def _transpose_twice(m: Match) -> Tensor:
+    a, b = m["a"], m["b"]
+    axes = tuple(a[i] for i in b)
+    x = m["x"]
+    return x if axes == tuple(range(len(axes))) else transpose(x, axes)
+
+
+def _is_identity_permutation(m: Match) -> bool:
+    return tuple(m["a"]) == tuple(range(len(m["a"])))
+
+
+def _reshape_twice(m: Match) -> Tensor | None:
+    node = m.node
+    if None in node.shape:
+        return None
+    return apply("reshape", [m["x"]], shape=node.shape)
+
+
+def _sum_of_broadcast_scalar(m: Match) -> Tensor | None:
+    # sum(broadcast_to(s, shape)) = s * (number of elements summed), of the sum's shape
+    node = m.node
+    big = node.inputs[0]
+    axes = m["a"] if m["a"] is not None else tuple(range(big.ndim))
+    dims = [big.shape[i] for i in axes]
+    if None in dims:
+        return None
+    return fit(m["s"] * int(np.prod(dims, dtype=np.int64)), node)
+
+
+# -- networks ------------------------------------------------------------------------------------
+def _is_cross_entropy(m: Match) -> bool:
+    z, p = m["z"], m["p"]
+    last = z.ndim - 1
+    axis = m["a"]
+    axis = axis[0] if isinstance(axis, tuple) and len(axis) == 1 else axis
+    b = m["b"]
+    b = b[0] if isinstance(b, tuple) and len(b) == 1 else b
+    return (axis == last and b == last and p.shape == z.shape and is_float(p.dtype)
+            and is_float(z.dtype))
+
+
+def _cross_entropy(m: Match) -> Tensor:
+    return softmax_cross_entropy(m["z"], m["p"])
+
+
+def _sce_grad_form(m: Match) -> Tensor:
+    # book 6.5.9: dJ/dz = softmax(z) sum(p) - p, times the gradient G on each row
+    z, p, g = m["z"], m["p"], m["G"]
+    return g * (softmax(z) * p.sum(axis=-1, keepdims=True) - p)
+
+
+def _is_row_factor(m: Match) -> bool:
+    # G is constant along the class axis (one value per row): sum(G * p) = G * sum(p)
+    z, g = m["z"], m["G"]
+    return (_is_cross_entropy_axis(m) and g.ndim == z.ndim and g.shape[-1] == 1
+            and m["p"].shape == z.shape)
+
+
+def _is_cross_entropy_axis(m: Match) -> bool:
+    z = m["z"]
+    a = m["a"]
+    a = a[0] if isinstance(a, tuple) and len(a) == 1 else a
+    b = m.get("b", a)
+    b = b[0] if isinstance(b, tuple) and len(b) == 1 else b
+    return a == z.ndim - 1 and b == z.ndim - 1
+
+
+# -- where: no 0 * inf in the branch not taken ---------------------------------------------------
+def _where_then(op: Callable) -> Callable[[Match], Tensor]:
+    return lambda m: where(m["c"], op(m), 0)
+
+
+def _where_else(op: Callable) -> Callable[[Match], Tensor]:
+    return lambda m: where(m["c"], 0, op(m))
+
+
+def _safe(m: Match, then: bool) -> Tensor:
+    """b where the condition keeps the branch, 1 elsewhere: a divisor that cannot be 0 there."""
+    return where(m["c"], m["b"], 1) if then else where(m["c"], 1, m["b"])
+
+
+DEFAULT_RULES: list[Rule] = [
+    # -- constants
+    Rule("fold_constants", CONSTANT_INPUTS, _fold),                      # f(consts) -> const
+    Rule("fold_output", ("output", "multi"), _fold_output),             # (max, argmax) of const
+    # -- identities
+    Rule("mul_one", ("multiply", "x", 1), keep("x")),                    # x*1, 1*x -> x
+    Rule("mul_zero", ("multiply", "x", 0), zeros),                       # x*0 -> 0, broadcast
+    Rule("add_zero", ("add", "x", 0), keep("x")),                        # x+0, 0+x -> x
+    Rule("sub_zero", ("subtract", "x", 0), keep("x")),                   # x-0 -> x
+    Rule("zero_sub", ("subtract", 0, "x"), lambda m: fit(negative(m["x"]), m.node)),  # 0-x -> -x
+    Rule("div_one", ("divide", "x", 1), keep("x")),                      # x/1 -> x
+    Rule("pow_one", ("power", "x", 1), keep("x")),                       # x**1 -> x
+    Rule("pow_zero", ("power", "x", 0), ones),                           # x**0 -> 1 (0**0 = 1)
+    Rule("pow_two", ("power", "x", 2), fitted(("square", "x"))),         # x**2 -> square(x)
+    Rule("neg_neg", ("negative", ("negative", "x")), keep("x")),         # -(-x) -> x
+    Rule("mul_neg_one", ("multiply", "x", -1), lambda m: fit(negative(m["x"]), m.node)),
+    Rule("sub_self", ("subtract", "x", "x"), zeros),                     # x-x -> 0
+    Rule("add_self", ("add", "x", "x"), fitted(("multiply", "x", 2))),   # x+x -> 2x
+    Rule("add_neg", ("add", "x", ("negative", "y")), fitted(("subtract", "x", "y"))),  # x+(-y)
+    Rule("sub_neg", ("subtract", "x", ("negative", "y")), fitted(("add", "x", "y"))),  # x-(-y)
+    Rule("log_exp", ("log", ("exp", "x")), keep("x")),                   # log(exp(x)) -> x
+    # exp(log(x)) -> x: equal for x >= 0 (exp(log 0) = 0); for x < 0 the original is NaN
+    Rule("exp_log", ("exp", ("log", "x")), keep("x")),
+    Rule("cast_same", ("cast", "x"), keep("x"), when=lambda m: m["x"].dtype == m.node.dtype),
+    # 2*(3*x) -> 6*x: constant factors collected (and folded)
+    Rule("collect_factors", ("multiply", ("multiply", "x", "a"), "b"),
+         fitted(("multiply", "x", ("multiply", "a", "b"))),
+         when=lambda m: constants("a", "b")(m) and not is_constant(m["x"])),
+    # a*x + b*x -> (a+b)*x, for constant a and b
+    Rule("collect_terms", ("add", ("multiply", "a", "x"), ("multiply", "b", "x")),
+         fitted(("multiply", ("add", "a", "b"), "x")), when=constants("a", "b")),
+    # x + a*x -> (1+a)*x
+    Rule("collect_term", ("add", "x", ("multiply", "a", "x")),
+         fitted(lambda m: (1 + m["a"]) * m["x"]), when=constants("a")),
+    # c (x) with c a constant of equal entries (a folded broadcast) -> the scalar (x) x
+    *[Rule(f"uniform_constant_{op}", (op, "x", "c"), _as_scalar("c"), when=_uniform("c"))
+      for op in ("add", "subtract", "multiply", "divide", "maximum", "minimum")],
+    *[Rule(f"uniform_constant_{op}", (op, "c", "x"), _as_scalar("c"), when=_uniform("c"))
+      for op in ("subtract", "divide")],
+    # scalar arithmetic as one polynomial in its other nodes, in Horner form, when smaller
+    *[Rule("polynomial", (op, *"ab"[:arity]), polynomial_form, when=_scalar)
+      for op, arity in (("add", 2), ("subtract", 2), ("multiply", 2), ("divide", 2),
+                        ("power", 2), ("negative", 1), ("square", 1), ("tanh_grad", 2),
+                        ("sigmoid_grad", 2))],
+    # -- shapes that change nothing
+    Rule("transpose_twice", ("transpose", ("transpose", "x", {"axes": "a"}), {"axes": "b"}),
+         fitted(_transpose_twice)),
+    Rule("transpose_identity", ("transpose", "x", {"axes": "a"}), keep("x"),
+         when=_is_identity_permutation),
+    Rule("reshape_same", ("reshape", "x"), keep("x"), when=_static_same_shape("x")),
+    Rule("reshape_like_same", ("reshape", "x", "like"), keep("x"), when=_static_same_shape("x")),
+    Rule("reshape_twice", ("reshape", ("reshape", "x")), _reshape_twice),
+    Rule("broadcast_same", ("broadcast_to", "x"), keep("x"), when=_static_same_shape("x")),
+    Rule("broadcast_like_same", ("broadcast_to", "x", "like"), keep("x"),
+         when=_static_same_shape("x")),
+    Rule("sum_to_same", ("sum_to", "x"), keep("x"), when=_static_same_shape("x")),
+    Rule("sum_to_like_same", ("sum_to", "x", "like"), keep("x"), when=_static_same_shape("x")),
+    Rule("expand_nothing", ("expand_dims", "x", {"axis": ()}), keep("x")),
+    Rule("sum_of_broadcast_scalar",
+         ("sum", ("broadcast_to", "s"), {"axis": "a", "keepdims": "k"}),
+         _sum_of_broadcast_scalar, when=lambda m: m["s"].shape == ()),
+    # -- fusions users rely on for stability
+    Rule("log_softmax", ("log", ("softmax", "z", {"axis": "a"})),
+         lambda m: log_softmax(m["z"], axis=m["a"])),                   # log(softmax) fused
+    Rule("softmax_of_log_softmax", ("exp", ("log_softmax", "z", {"axis": "a"})),
+         lambda m: softmax(m["z"], axis=m["a"])),                        # exp(log_softmax)
+    # -(p * log_softmax(z)).sum(-1) -> softmax_cross_entropy(z, p)
+    Rule("cross_entropy",
+         ("negative", ("sum", ("multiply", "p", ("log_softmax", "z", {"axis": "a"})),
+                       {"axis": "b", "keepdims": False})),
+         fitted(_cross_entropy), when=_is_cross_entropy),
+    Rule("cross_entropy_negated_inside",
+         ("sum", ("negative", ("multiply", "p", ("log_softmax", "z", {"axis": "a"}))),
+          {"axis": "b", "keepdims": False}),
+         fitted(_cross_entropy), when=_is_cross_entropy),
+    # the gradient of -(p * log_softmax(z)).sum(-1), with G on each row, as book 6.5.9 gives it:
+    # G p - softmax(z) sum(G p) = -G (softmax(z) sum(p) - p)
+    Rule("cross_entropy_grad",
+         ("subtract", ("multiply", "G", "p"),
+          ("multiply", ("softmax", "z", {"axis": "a"}),
+           ("sum", ("multiply", "G", "p"), {"axis": "b", "keepdims": True}))),
+         fitted(lambda m: negative(_sce_grad_form(m))), when=_is_row_factor),
+    Rule("log1p", ("log", ("add", "x", 1)), fitted(("log1p", "x"))),     # log(1+x) -> log1p(x)
+    Rule("log_sigmoid", ("log", ("sigmoid", "x")),
+         fitted(lambda m: negative(softplus(negative(m["x"]))))),       # -softplus(-x)
+    # -- where: gradients stay finite in the branch not taken (0 * inf there is NaN)
+    Rule("where_mul", ("multiply", ("where", "c", "a", 0), "b"),
+         fitted(_where_then(lambda m: m["a"] * m["b"]))),
+    Rule("where_else_mul", ("multiply", ("where", "c", 0, "a"), "b"),
+         fitted(_where_else(lambda m: m["a"] * m["b"]))),
+    Rule("where_div", ("divide", ("where", "c", "a", 0), "b"),
+         fitted(_where_then(lambda m: m["a"] / _safe(m, True)))),
+    Rule("where_else_div", ("divide", ("where", "c", 0, "a"), "b"),
+         fitted(_where_else(lambda m: m["a"] / _safe(m, False)))),
+    Rule("where_neg", ("negative", ("where", "c", "a", 0)),
+         fitted(_where_then(lambda m: negative(m["a"])))),
+    Rule("where_else_neg", ("negative", ("where", "c", 0, "a")),
+         fitted(_where_else(lambda m: negative(m["a"])))),
+    Rule("where_tanh_grad", ("tanh_grad", "y", ("where", "c", "a", 0)),
+         fitted(_where_then(lambda m: apply("tanh_grad", [m["y"], m["a"]])))),
+    Rule("where_else_tanh_grad", ("tanh_grad", "y", ("where", "c", 0, "a")),
+         fitted(_where_else(lambda m: apply("tanh_grad", [m["y"], m["a"]])))),
+    Rule("where_sigmoid_grad", ("sigmoid_grad", "y", ("where", "c", "a", 0)),
+         fitted(_where_then(lambda m: apply("sigmoid_grad", [m["y"], m["a"]])))),
+    Rule("where_else_sigmoid_grad", ("sigmoid_grad", "y", ("where", "c", 0, "a")),
+         fitted(_where_else(lambda m: apply("sigmoid_grad", [m["y"], m["a"]])))),
+]
+
+
+# check_finite runs every computation it checks: nothing is folded away
+NO_FOLDING = [r for r in DEFAULT_RULES if r.name not in ("fold_constants", "fold_output")]
