@@ -113,11 +113,40 @@ def apply(name: str, inputs: Sequence[Any], **params: Any) -> Any:
         tensors[0].graph.rollback(mark)  # constants lift made for this node go again
         raise
     graph = tensors[0].graph
+    if (graph.current_origin == "gradient" and opdef.n_outputs == 1 and sig[0] == ()
+            and _scalar_constants(tensors)):
+        folded = _fold_now(graph, opdef, tensors, params, sig)
+        if folded is not None:
+            return folded
     ids = tuple([t.id for t in tensors])
     if opdef.n_outputs == 1:
         return Tensor(graph, graph.add_node(name, ids, sig[0], sig[1], key))
     multi = Tensor(graph, graph.add_node(name, ids, None, None, key, outputs=tuple(sig)))
     return tuple(output(multi, i) for i in range(opdef.n_outputs))
+
+
+def _scalar_constants(tensors: list[Tensor]) -> bool:
+    for t in tensors:
+        a = t._a
+        if a["op"] != "constant" or a["shape"] != ():
+            return False
+    return True
+
+
+def _fold_now(graph: Graph, opdef: OpDef, tensors: list[Tensor], params: dict, sig: Signature
+              ) -> Tensor | None:
+    """A derivative pass's op on 0-d constants (the seed 1 times a factor, say), computed as it
+    is built: the derivative graph does not carry arithmetic on numbers. Only finite results
+    of the declared dtype; anything else is built as a node, to be seen and checked."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            value = np.asarray(opdef.compute(*[t._a["value"] for t in tensors], **params))
+    except Exception:
+        return None
+    if value.shape != sig[0] or value.dtype != sig[1] or not np.isfinite(value).all():
+        return None
+    return graph.scalar(value.item(), value.dtype)
 
 
 def output(multi: Tensor, index: int) -> Tensor:

@@ -92,7 +92,9 @@ def _sum_bprop(out, g):
     # g with the summed axes put back as length 1, not broadcast: the derivative pass
     # broadcasts it when a rule needs the full shape (x*x summed: 2 x g, one full-size pass)
     x, p = out.inputs[0], out.params
-    return (g if p["keepdims"] else expand_dims(g, _axes(x, p["axis"])),)
+    if p["keepdims"] or g.shape == ():  # a 0-d gradient broadcasts as it is
+        return (g,)
+    return (expand_dims(g, _axes(x, p["axis"])),)
 
 
 def _mean_bprop(out, g):

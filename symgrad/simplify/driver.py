@@ -19,7 +19,7 @@ from ..graph import CONSTANT, PLACEHOLDER, Graph, no_cycle_collection
 from ..ops.base import OPS, params_key
 from ..shapes import show
 from ..tensor import Tensor, as_tensor_list
-from .pattern import CONSTANT_INPUTS, Match, Rule, build, match
+from .pattern import Match, Rule, build, uniform_value
 
 _SMALL_CONSTANT = 4096  # bytes; larger constants merge only with themselves
 
@@ -95,6 +95,9 @@ class _Driver:
         self.roots = roots
         self.new_of: dict[int, int] = {}  # node -> its simplified node
         self.table: dict[tuple, int] = {}  # merge key -> the node computing it
+        # constant -> the first constant of its value: merge keys use it, so equal constants
+        # make equal computations without their consumers being rebuilt
+        self.same_value: dict[int, int] = {}
         self.busy: set[int] = set()  # nodes whose rules are being tried (cycle detection)
         self.chain: list[str] = []  # the rules whose replacements are being simplified
         self.recent: deque[str] = deque(maxlen=12)
@@ -136,16 +139,18 @@ class _Driver:
         table = self.table
         if op == CONSTANT:
             value = a["value"]
-            if value.nbytes > _SMALL_CONSTANT:
-                return nid
-            key = (CONSTANT, value.dtype.str, value.shape, value.tobytes())
-            return table.setdefault(key, nid)
+            if value.nbytes <= _SMALL_CONSTANT:
+                key = (CONSTANT, value.dtype.str, value.shape, value.tobytes())
+                self.same_value[nid] = table.setdefault(key, nid)
+            return nid
         inputs = a["inputs"]
         new_of = self.new_of
         new_inputs = tuple([new_of.get(i) or self.norm(i) for i in inputs])
         opdef = OPS[op]
         params = a["params"]
-        key = (op, tuple(sorted(new_inputs)) if opdef.commutative else new_inputs,
+        same_value = self.same_value
+        keyed = tuple([same_value.get(i, i) for i in new_inputs])
+        key = (op, tuple(sorted(keyed)) if opdef.commutative else keyed,
                params_key(params) if params else ())
         same = table.get(key)
         if same is not None:
@@ -172,17 +177,25 @@ class _Driver:
         return result
 
     def _candidates(self, op: str, inputs: tuple[int, ...]) -> list[Rule]:
-        """The rules that may match a node of `op` with inputs of these ops (looked up once
-        per combination)."""
+        """The rules that may match a node of `op` with inputs like these (their ops, and the
+        value of small constants), looked up once per combination."""
         nodes, opaque = self.nodes, self.opaque
-        heads = tuple([PLACEHOLDER if i in opaque else nodes[i]["op"] for i in inputs])
-        key = (op, heads)
+        heads = []
+        for i in inputs:
+            a = nodes[i]
+            if i in opaque:
+                heads.append(PLACEHOLDER)
+            elif a["op"] == CONSTANT:
+                heads.append((CONSTANT, uniform_value(a["value"])))
+            else:
+                heads.append(a["op"])
+        key = (op, *heads)
         found = self.candidates.get(key)
         if found is None:
             swap = len(heads) == 2 and OPS[op].commutative
             found = [r for r, want in self.by_op.get(op, ())
                      if _fits(want, heads) or (swap and _fits(want, heads[::-1]))]
-            if heads and all(h == CONSTANT for h in heads):
+            if heads and all(isinstance(h, tuple) for h in heads):
                 found += [r for r, _ in self.folders]
             self.candidates[key] = found
         return found
@@ -194,10 +207,11 @@ class _Driver:
         node = Tensor(graph, nid)
         for rule in rules:
             binds: dict = {}
-            if rule.pattern != CONSTANT_INPUTS and not match(rule.pattern, nid, nodes, binds,
-                                                             opaque):
+            pbinds: dict = {}
+            matcher = rule.matcher
+            if matcher is not None and not matcher(nid, nodes, binds, pbinds, opaque):
                 continue
-            m = Match(node, binds, self.scratch)
+            m = Match(node, binds, pbinds, self.scratch)
             if rule.when is not None and not rule.when(m):
                 continue
             graph.current_grad_of = a.get("grad_of")
@@ -258,8 +272,19 @@ class _Driver:
         return sum(1 for n in seen if nodes[n]["op"] not in (PLACEHOLDER, CONSTANT, "output"))
 
 
-def _fits(want: tuple, heads: tuple) -> bool:
-    return len(want) == len(heads) and all(w is None or w == h for w, h in zip(want, heads))
+def _fits(want: tuple, heads: list) -> bool:
+    """Whether inputs with these heads may match a pattern whose children want `want`."""
+    return len(want) == len(heads) and all(_fits_one(w, h) for w, h in zip(want, heads))
+
+
+def _fits_one(want: Any, head: Any) -> bool:
+    if want is None:
+        return True
+    if isinstance(want, tuple):  # a number: a constant of that value (unknown: maybe)
+        return isinstance(head, tuple) and (head[1] is None or head[1] == want[1])
+    if want == CONSTANT:
+        return isinstance(head, tuple)
+    return want == head
 
 
 def _names(names: Iterable[str]) -> str:

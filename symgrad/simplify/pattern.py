@@ -1,55 +1,69 @@
 """The pattern language of rewrite rules: Rule, Match, matching a pattern at a node, building one.
 
 A pattern is a nested tuple `(op, sub, ..., {params})`: a string is a variable (the same string
-must match the same node), a number matches a constant whose entries all equal it, a trailing
-dict matches params (a string value binds the param to a variable, anything else must equal it,
-types included). Commutative ops (OpDef.commutative) match in both orders. Knows op records,
-not ops.
+must match the same node; `Const("c")` one that matches constants only), a number matches a
+constant whose entries all equal it, a trailing dict matches params (a string value binds the
+param to a variable, anything else must equal it, types included). Commutative ops
+(OpDef.commutative) match in both orders. Each pattern is compiled once into a matcher, a
+closure specialised to its shape. Knows op records, not ops.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from ..errors import SymgradError
-from ..graph import CONSTANT, PLACEHOLDER
+from ..graph import CONSTANT
 from ..ops.base import OPS, apply, params_key
 from ..tensor import Tensor
 
 # The pattern of a rule that applies to any op node whose inputs are all constants (folding).
 CONSTANT_INPUTS = "<any op of constant inputs>"
 
-
-class NodeRef:
-    """A variable bound to a node (kept apart from param values, which may be any tuple)."""
-
-    __slots__ = ("id",)
-
-    def __init__(self, nid: int) -> None:
-        self.id = nid
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, NodeRef) and other.id == self.id
-
-    def __hash__(self) -> int:
-        return hash(self.id)
+# matcher(nid, nodes, binds, params, opaque) -> bool; binds: variable -> node id, params:
+# variable -> param value; both only grow while a match succeeds.
+Matcher = Callable[[int, Any, dict, dict, Any], bool]
 
 
-class Match(dict):
+class Const(str):
+    """A pattern variable that matches only a constant node: `Const("c")`."""
+
+    __slots__ = ()
+
+
+class Match(Mapping):
     """What a pattern bound: variable -> Tensor (a node) or param value; `.node` is the tensor
     being rewritten; `.scratch` a dict that lives as long as one simplify run (for rules that
-    remember what they worked out)."""
+    remember what they worked out). Tensors are made when asked for."""
 
-    def __init__(self, node: Tensor, binds: dict[str, Any], scratch: dict | None = None) -> None:
-        graph = node.graph
-        super().__init__((k, Tensor(graph, v.id) if isinstance(v, NodeRef) else v)
-                         for k, v in binds.items())
+    __slots__ = ("node", "scratch", "_binds", "_params")
+
+    def __init__(self, node: Tensor, binds: dict[str, int], params: dict[str, Any] | None = None,
+                 scratch: dict | None = None) -> None:
         self.node = node
         self.scratch = scratch if scratch is not None else {}
+        self._binds = binds
+        self._params = params or {}
+
+    def __getitem__(self, key: str) -> Any:
+        nid = self._binds.get(key)
+        if nid is not None:
+            return Tensor(self.node.graph, nid)
+        return self._params[key]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._binds
+        yield from self._params
+
+    def __len__(self) -> int:
+        return len(self._binds) + len(self._params)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._binds or key in self._params
 
 
 Replacement = Any  # a pattern, or Callable[[Match], Tensor | None]
@@ -65,39 +79,53 @@ class Rule:
     pattern: Any
     replacement: Replacement
     when: Callable[[Match], bool] | None = None
+    matcher: Matcher | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
             raise TypeError(f"a rule needs a non-empty string name, got {self.name!r}")
-        if self.pattern != CONSTANT_INPUTS:
-            if not isinstance(self.pattern, tuple):
-                raise SymgradError(f"rule {self.name!r}: a pattern is a tuple (op, sub, ...), "
-                                   f"got {self.pattern!r}")
-            _check(self.name, self.pattern)
-        if not callable(self.replacement) and isinstance(self.replacement, (int, float)):
+        if not callable(self.replacement) and _is_number(self.replacement):
             raise SymgradError(f"rule {self.name!r}: a number cannot replace a node (its shape "
                                "is unknown); return a tensor from a function instead")
+        if self.pattern == CONSTANT_INPUTS:
+            return
+        if not isinstance(self.pattern, tuple):
+            raise SymgradError(f"rule {self.name!r}: a pattern is a tuple (op, sub, ...), got "
+                               f"{self.pattern!r}")
+        nodes_vars: set[str] = set()
+        param_vars: set[str] = set()
+        _check(self.name, self.pattern, nodes_vars, param_vars)
+        if nodes_vars & param_vars:
+            raise SymgradError(f"rule {self.name!r}: {sorted(nodes_vars & param_vars)} name "
+                               "both a node and a param")
+        object.__setattr__(self, "matcher", compile_pattern(self.pattern))
 
     @property
     def root_op(self) -> str | None:
         """The op the pattern's root matches (None: any op, for CONSTANT_INPUTS)."""
         return None if self.pattern == CONSTANT_INPUTS else self.pattern[0]
 
-    def child_ops(self) -> tuple[str | None, ...]:
-        """What each input of the root must be: an op name, "constant", or None (anything)."""
+    def child_ops(self) -> tuple[Any, ...]:
+        """What each input of the root must be: an op name, "constant", ("constant", number),
+        or None (anything)."""
         return tuple(_head(p) for p in _parts(self.pattern)[1])
 
 
-def _check(rule: str, pattern: tuple) -> None:
+def _check(rule: str, pattern: tuple, node_vars: set, param_vars: set) -> None:
     op, subs, params = _parts(pattern)
     if not isinstance(op, str):
         raise SymgradError(f"rule {rule!r}: a pattern starts with an op name, got {pattern!r}")
-    if params is not None and not all(isinstance(k, str) for k in params):
-        raise SymgradError(f"rule {rule!r}: param names must be strings in {pattern!r}")
+    for k, v in (params or {}).items():
+        if not isinstance(k, str):
+            raise SymgradError(f"rule {rule!r}: param names must be strings in {pattern!r}")
+        if isinstance(v, str):
+            param_vars.add(v)
     for sub in subs:
         if isinstance(sub, tuple):
-            _check(rule, sub)
-        elif not (isinstance(sub, str) or _is_number(sub)):
+            _check(rule, sub, node_vars, param_vars)
+        elif isinstance(sub, str):
+            node_vars.add(sub)
+        elif not _is_number(sub):
             raise SymgradError(f"rule {rule!r}: {sub!r} is neither a pattern, a variable nor "
                                "a number")
 
@@ -113,66 +141,116 @@ def _parts(pattern: tuple) -> tuple[str, tuple, dict | None]:
     return pattern[0], pattern[1:], None
 
 
-def _head(p: Any) -> str | None:
+def _head(p: Any) -> Any:
     if isinstance(p, tuple):
         return p[0]
-    return CONSTANT if _is_number(p) else None
+    if isinstance(p, Const):
+        return CONSTANT
+    return (CONSTANT, p) if _is_number(p) else None
 
 
 # -- matching ----------------------------------------------------------------------------------
-def match(pattern: Any, nid: int, nodes: Any, binds: dict, opaque: frozenset | set) -> bool:
-    """Whether `pattern` matches node `nid`, extending `binds` (variable -> NodeRef or a param
-    value); `opaque` nodes (values fed at run time) match only variables."""
+def compile_pattern(pattern: Any) -> Matcher:
+    """The matcher of a pattern; `opaque` nodes (values fed at run time) match only plain
+    variables."""
     if isinstance(pattern, str):
-        bound = binds.get(pattern)
-        if bound is None:
-            binds[pattern] = NodeRef(nid)
-            return True
-        return bound == NodeRef(nid)
-    a = nodes[nid]
-    if not isinstance(pattern, tuple):  # a number
-        return a["op"] == CONSTANT and nid not in opaque and _all_equal(a["value"], pattern)
+        return _variable(pattern)
+    if not isinstance(pattern, tuple):
+        return _number(pattern)
     op, subs, params = _parts(pattern)
-    if a["op"] != op or nid in opaque or len(a["inputs"]) != len(subs):
-        return False
-    if params is not None and not _match_params(params, a["params"], binds):
-        return False
-    inputs = a["inputs"]
-    if len(subs) == 2 and OPS[op].commutative:
-        saved = dict(binds)
-        if _match_all(subs, inputs, nodes, binds, opaque):
+    children = [compile_pattern(p) for p in subs]
+    arity = len(children)
+    want_params = _params_matcher(params) if params else None
+    both_orders = arity == 2 and OPS[op].commutative if op in OPS else None
+
+    def match_tuple(nid: int, nodes: Any, binds: dict, pbinds: dict, opaque: Any) -> bool:
+        a = nodes[nid]
+        if a["op"] != op or nid in opaque:
+            return False
+        inputs = a["inputs"]
+        if len(inputs) != arity:
+            return False
+        if want_params is not None and not want_params(a["params"], pbinds):
+            return False
+        n0, p0 = len(binds), len(pbinds)
+        if all(c(i, nodes, binds, pbinds, opaque) for c, i in zip(children, inputs)):
             return True
-        binds.clear()
-        binds.update(saved)
-        return _match_all(subs, inputs[::-1], nodes, binds, opaque)
-    return _match_all(subs, inputs, nodes, binds, opaque)
-
-
-def _match_all(subs: tuple, inputs: tuple, nodes: Any, binds: dict, opaque: Any) -> bool:
-    return all(match(p, i, nodes, binds, opaque) for p, i in zip(subs, inputs))
-
-
-def _match_params(want: dict, have: tuple, binds: dict) -> bool:
-    have_d = dict(have)
-    for key, p in want.items():
-        if key not in have_d:
+        commutes = both_orders if both_orders is not None else (
+            arity == 2 and OPS[op].commutative)
+        if not commutes:
             return False
-        value = have_d[key]
-        if isinstance(p, str):
-            if p in binds:
-                if isinstance(binds[p], NodeRef):
-                    return False  # a variable bound to a node cannot also be a param
-                if params_key(binds[p]) != params_key(value):
-                    return False
-            else:
-                binds[p] = value
-        elif params_key(p) != params_key(value):
+        _undo(binds, n0)
+        _undo(pbinds, p0)
+        return (children[0](inputs[1], nodes, binds, pbinds, opaque)
+                and children[1](inputs[0], nodes, binds, pbinds, opaque))
+
+    return match_tuple
+
+
+def _undo(d: dict, n: int) -> None:
+    while len(d) > n:
+        d.popitem()
+
+
+def _variable(name: str) -> Matcher:
+    only_constants = isinstance(name, Const)
+
+    def match_variable(nid: int, nodes: Any, binds: dict, pbinds: dict, opaque: Any) -> bool:
+        bound = binds.get(name)
+        if bound is not None:
+            return bound == nid
+        if only_constants and (nodes[nid]["op"] != CONSTANT or nid in opaque):
             return False
-    return True
+        binds[name] = nid
+        return True
+
+    return match_variable
+
+
+def _number(number: Any) -> Matcher:
+    def match_number(nid: int, nodes: Any, binds: dict, pbinds: dict, opaque: Any) -> bool:
+        a = nodes[nid]
+        return a["op"] == CONSTANT and nid not in opaque and _all_equal(a["value"], number)
+
+    return match_number
+
+
+def _params_matcher(want: dict) -> Callable[[tuple, dict], bool]:
+    items = [(k, p, isinstance(p, str), None if isinstance(p, str) else params_key(p))
+             for k, p in want.items()]
+
+    def match_params(have: tuple, pbinds: dict) -> bool:
+        have_d = dict(have)
+        for key, p, is_var, literal in items:
+            if key not in have_d:
+                return False
+            value = have_d[key]
+            if is_var:
+                if p in pbinds:
+                    if params_key(pbinds[p]) != params_key(value):
+                        return False
+                else:
+                    pbinds[p] = value
+            elif literal != params_key(value):
+                return False
+        return True
+
+    return match_params
 
 
 def _all_equal(value: np.ndarray, number: Any) -> bool:
+    if value.ndim == 0:
+        return value.item() == number
     return value.size > 0 and bool(np.all(value == number))
+
+
+def uniform_value(value: np.ndarray) -> Any:
+    """The one value every entry of a small constant has (a Python number), else None."""
+    if value.ndim == 0:
+        return value.item()
+    if 0 < value.size <= 64 and np.all(value == value.flat[0]):
+        return value.flat[0].item()
+    return None
 
 
 def is_constant(t: Tensor) -> bool:
@@ -182,10 +260,6 @@ def is_constant(t: Tensor) -> bool:
 def constant_value(t: Tensor) -> np.ndarray | None:
     """A constant tensor's value (read-only), or None."""
     return t._a.get("value") if t.op == CONSTANT else None
-
-
-def is_leaf_op(op: str) -> bool:
-    return op in (PLACEHOLDER, CONSTANT)
 
 
 # -- building a replacement pattern ------------------------------------------------------------

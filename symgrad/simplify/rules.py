@@ -28,7 +28,7 @@ from ..ops import (
 )
 from ..shapes import is_float
 from ..tensor import Tensor
-from .pattern import CONSTANT_INPUTS, Match, Rule, build, constant_value, is_constant
+from .pattern import CONSTANT_INPUTS, Const, Match, Rule, build, constant_value, is_constant
 from .polynomial import polynomial_form
 
 _FOLD_LIMIT = 1 << 20  # bytes; a folded constant larger than this and than its inputs is not kept
@@ -89,28 +89,15 @@ def ones(m: Match) -> Tensor | None:
     return _filled(1, m)
 
 
-def _uniform(var: str) -> Callable[[Match], bool]:
-    """`var` is a constant of several equal entries, and the node's shape does not need it."""
-    def check(m: Match) -> bool:
-        c = constant_value(m[var])
-        if c is None or c.size < 2 or not np.all(c == c.flat[0]):
-            return False
-        others = [x.shape for x in m.node.inputs if x != m[var]]
-        return bool(others) and all(s == m.node.shape for s in others[:1])
-    return check
-
-
-def _as_scalar(var: str) -> Callable[[Match], Tensor | None]:
-    """The node with constant `var` replaced by its one value (a 0-d constant)."""
-    def run(m: Match) -> Tensor | None:
-        node, c = m.node, m[var]
-        scalar = node.graph.constant(constant_value(c).flat[0])
-        return apply(node.op, [scalar if x == c else x for x in node.inputs], **node.params)
-    return fitted(run)
-
-
-def constants(*names: str) -> Callable[[Match], bool]:
-    return lambda m: all(is_constant(m[n]) for n in names)
+def _scalar_operand(m: Match) -> Tensor | None:
+    """The node with its operand broadcast_to(s, shape) replaced by the scalar s itself, where
+    the other operand gives the node its shape already."""
+    node, s = m.node, m["s"]
+    spread = [x for x in node.inputs if x.op == "broadcast_to" and x.inputs[0] == s]
+    if not spread or not all(x.shape == node.shape for x in node.inputs if x != spread[0]):
+        return None
+    return fitted(lambda m: apply(node.op, [s if x == spread[0] else x for x in node.inputs],
+                                  **node.params))(m)
 
 
 def _scalar(m: Match) -> bool:
@@ -134,10 +121,15 @@ def _fold(m: Match) -> Tensor | None:
             value = np.asarray(OPS[node.op].compute(*args, **node.params))
     except Exception:
         return None  # let it fail when run, where the error names the node and its inputs
+    if value.shape != node.shape or value.dtype != node.dtype:
+        return None
+    if value.size > max(a.size for a in args) and np.all(value == value.flat[0]):
+        # one value spread out: kept as broadcast_to(scalar), a view, not materialised
+        if node.op == "broadcast_to" and args[0].ndim == 0:
+            return None
+        return broadcast_to(node.graph.constant(value.flat[0]), node.shape)
     nbytes = value.nbytes
     if nbytes > _FOLD_LIMIT and nbytes > sum(a.nbytes for a in args):
-        return None
-    if value.shape != node.shape or value.dtype != node.dtype:
         return None
     return node.graph.constant(value)
 
@@ -264,19 +256,24 @@ DEFAULT_RULES: list[Rule] = [
     Rule("exp_log", ("exp", ("log", "x")), keep("x")),
     Rule("cast_same", ("cast", "x"), keep("x"), when=lambda m: m["x"].dtype == m.node.dtype),
     # 2*(3*x) -> 6*x: constant factors collected (and folded)
-    Rule("collect_factors", ("multiply", ("multiply", "x", "a"), "b"),
+    Rule("collect_factors", ("multiply", ("multiply", "x", Const("a")), Const("b")),
          fitted(("multiply", "x", ("multiply", "a", "b"))),
-         when=lambda m: constants("a", "b")(m) and not is_constant(m["x"])),
+         when=lambda m: not is_constant(m["x"])),
     # a*x + b*x -> (a+b)*x, for constant a and b
-    Rule("collect_terms", ("add", ("multiply", "a", "x"), ("multiply", "b", "x")),
-         fitted(("multiply", ("add", "a", "b"), "x")), when=constants("a", "b")),
+    Rule("collect_terms", ("add", ("multiply", Const("a"), "x"), ("multiply", Const("b"), "x")),
+         fitted(("multiply", ("add", "a", "b"), "x"))),
     # x + a*x -> (1+a)*x
-    Rule("collect_term", ("add", "x", ("multiply", "a", "x")),
-         fitted(lambda m: (1 + m["a"]) * m["x"]), when=constants("a")),
-    # c (x) with c a constant of equal entries (a folded broadcast) -> the scalar (x) x
-    *[Rule(f"uniform_constant_{op}", (op, "x", "c"), _as_scalar("c"), when=_uniform("c"))
+    Rule("collect_term", ("add", "x", ("multiply", Const("a"), "x")),
+         fitted(lambda m: (1 + m["a"]) * m["x"])),
+    # expand_dims(broadcast_to(s)) and the like -> broadcast_to(s, the new shape)
+    *[Rule(f"spread_scalar_{op}", (op, ("broadcast_to", Const("s"))),
+           lambda m: broadcast_to(m["s"], m.node.shape),
+           when=lambda m: m["s"].shape == () and None not in m.node.shape)
+      for op in ("expand_dims", "reshape", "transpose", "broadcast_to", "squeeze")],
+    # x (op) broadcast_to(s) -> x (op) s, where x gives the node its shape: no full array of s
+    *[Rule(f"scalar_operand_{op}", (op, "x", ("broadcast_to", Const("s"))), _scalar_operand)
       for op in ("add", "subtract", "multiply", "divide", "maximum", "minimum")],
-    *[Rule(f"uniform_constant_{op}", (op, "c", "x"), _as_scalar("c"), when=_uniform("c"))
+    *[Rule(f"scalar_operand_{op}", (op, ("broadcast_to", Const("s")), "x"), _scalar_operand)
       for op in ("subtract", "divide")],
     # scalar arithmetic as one polynomial in its other nodes, in Horner form, when smaller
     *[Rule("polynomial", (op, *"ab"[:arity]), polynomial_form, when=_scalar)
