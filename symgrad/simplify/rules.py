@@ -180,41 +180,50 @@ def _sum_of_broadcast_scalar(m: Match) -> Tensor | None:
 
 
 # -- networks ------------------------------------------------------------------------------------
+def _one_axis(axis: Any) -> Any:
+    return axis[0] if isinstance(axis, tuple) and len(axis) == 1 else axis
+
+
 def _is_cross_entropy(m: Match) -> bool:
     z, p = m["z"], m["p"]
     last = z.ndim - 1
-    axis = m["a"]
-    axis = axis[0] if isinstance(axis, tuple) and len(axis) == 1 else axis
-    b = m["b"]
-    b = b[0] if isinstance(b, tuple) and len(b) == 1 else b
-    return (axis == last and b == last and p.shape == z.shape and is_float(p.dtype)
-            and is_float(z.dtype))
+    return (_one_axis(m["a"]) == last and _one_axis(m["b"]) == last and p.shape == z.shape
+            and is_float(p.dtype) and is_float(z.dtype))
 
 
 def _cross_entropy(m: Match) -> Tensor:
     return softmax_cross_entropy(m["z"], m["p"])
 
 
-def _sce_grad_form(m: Match) -> Tensor:
-    # book 6.5.9: dJ/dz = softmax(z) sum(p) - p, times the gradient G on each row
-    z, p, g = m["z"], m["p"], m["G"]
-    return g * (softmax(z) * p.sum(axis=-1, keepdims=True) - p)
+def _row_factor(g: Tensor, axis: int) -> tuple[Tensor | float, Tensor]:
+    """g as G * p with G constant along `axis` (a number, or of length 1 there)."""
+    if g.op == "multiply":
+        for f, q in (g.inputs, g.inputs[::-1]):
+            if f.ndim == 0 or (f.ndim == g.ndim and f.shape[axis] == 1):
+                return f, q
+    if g.op == "negative":
+        return -1.0, g.inputs[0]
+    return 1.0, g
 
 
-def _is_row_factor(m: Match) -> bool:
-    # G is constant along the class axis (one value per row): sum(G * p) = G * sum(p)
-    z, g = m["z"], m["G"]
-    return (_is_cross_entropy_axis(m) and g.ndim == z.ndim and g.shape[-1] == 1
-            and m["p"].shape == z.shape)
+def _log_softmax_grad(m: Match) -> Tensor | None:
+    # g - softmax(z) sum(g) with g = G p, G one value per row: -G (softmax(z) sum(p) - p),
+    # the gradient of softmax cross-entropy as book 6.5.9 gives it
+    axis = _one_axis(m["a"])
+    if _one_axis(m["b"]) != axis:
+        return None
+    factor, p = _row_factor(m["g"], axis)
+    form = softmax(m["z"], axis=axis) * p.sum(axis=axis, keepdims=True) - p
+    return negative(form) if factor == 1.0 else form if factor == -1.0 else \
+        negative(factor) * form
 
 
-def _is_cross_entropy_axis(m: Match) -> bool:
-    z = m["z"]
-    a = m["a"]
-    a = a[0] if isinstance(a, tuple) and len(a) == 1 else a
-    b = m.get("b", a)
-    b = b[0] if isinstance(b, tuple) and len(b) == 1 else b
-    return a == z.ndim - 1 and b == z.ndim - 1
+def _softmax_grad_of_quotient(m: Match) -> Tensor | None:
+    # s (g/s - sum(g)) -> g - s sum(g): the softmax rule fed by log's (log(softmax(z)))
+    s = m["s"]
+    if s.op != "softmax" or _one_axis(m["b"]) != s.params["axis"]:
+        return None
+    return m["g"] - s * m["g"].sum(axis=s.params["axis"], keepdims=True)
 
 
 # -- where: no 0 * inf in the branch not taken ---------------------------------------------------
@@ -311,13 +320,23 @@ DEFAULT_RULES: list[Rule] = [
          ("sum", ("negative", ("multiply", "p", ("log_softmax", "z", {"axis": "a"}))),
           {"axis": "b", "keepdims": False}),
          fitted(_cross_entropy), when=_is_cross_entropy),
-    # the gradient of -(p * log_softmax(z)).sum(-1), with G on each row, as book 6.5.9 gives it:
-    # G p - softmax(z) sum(G p) = -G (softmax(z) sum(p) - p)
+    # g - softmax(z) sum(g), the rule of log_softmax; with g = G p, G one value per row (how
+    # -(p * log_softmax(z)).sum(-1) is differentiated): -G (softmax(z) sum(p) - p)
     Rule("cross_entropy_grad",
-         ("subtract", ("multiply", "G", "p"),
-          ("multiply", ("softmax", "z", {"axis": "a"}),
-           ("sum", ("multiply", "G", "p"), {"axis": "b", "keepdims": True}))),
-         fitted(lambda m: negative(_sce_grad_form(m))), when=_is_row_factor),
+         ("subtract", "g", ("multiply", ("softmax", "z", {"axis": "a"}),
+                            ("sum", "g", {"axis": "b", "keepdims": True}))),
+         fitted(_log_softmax_grad)),
+    # s (g/s - sum(g)) -> g - s sum(g), s = softmax(z): log(softmax(z)) differentiated
+    Rule("softmax_grad_of_quotient",
+         ("multiply", "s", ("subtract", ("divide", "g", "s"),
+                            ("sum", "g", {"axis": "b", "keepdims": True}))),
+         fitted(_softmax_grad_of_quotient)),
+    Rule("cancel_quotient", ("multiply", ("divide", "a", "s"), "s"), keep("a")),  # (a/s) s -> a
+    Rule("neg_of_neg_product", ("negative", ("multiply", ("negative", "a"), "b")),
+         fitted(("multiply", "a", "b"))),                                 # -((-a) b) -> a b
+    Rule("neg_of_spread_scalar", ("negative", ("broadcast_to", Const("s"))),
+         lambda m: broadcast_to(negative(m["s"]), m.node.shape),
+         when=lambda m: m["s"].shape == ()),                              # -(s...) -> (-s)...
     Rule("log1p", ("log", ("add", "x", 1)), fitted(("log1p", "x"))),     # log(1+x) -> log1p(x)
     Rule("log_sigmoid", ("log", ("sigmoid", "x")),
          fitted(lambda m: negative(softplus(negative(m["x"]))))),       # -softplus(-x)
