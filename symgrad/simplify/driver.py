@@ -114,6 +114,8 @@ class _Driver:
     def run(self, roots: list[int]) -> list[int]:
         order = self.graph.topo_order(roots, stop=self.opaque)
         self.limit = 20 * len(order) + 10_000
+        # what rules may ask about the run: the nodes it simplifies, the results, new ids
+        self.scratch.update(live=set(order), roots=set(roots), first_new=self.graph.next_id)
         norm = self.norm
         for nid in order:
             norm(nid)

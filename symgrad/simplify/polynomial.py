@@ -141,6 +141,15 @@ class Polynomials:
             todo.extend(self.nodes[n]["inputs"])
         return seen
 
+    def freed(self, nid: int, region: set[int], scratch: dict) -> int:
+        """How many region nodes replacing nid frees: nid, and those that are no result of the
+        run and that no node outside the region reads (nodes the results do not need, and that
+        are not new, do not count as readers)."""
+        succ = self.graph._succ
+        live, first_new, keep = scratch["live"], scratch["first_new"], scratch["roots"]
+        return sum(1 for n in region if n == nid or (n not in keep and all(
+            c in region or (c not in live and c < first_new) for c in succ[n])))
+
 
 # -- writing a polynomial back -------------------------------------------------------------------
 def _cost(p: Poly, powers: set) -> int:
@@ -283,7 +292,7 @@ def polynomial_form(m: Match) -> Tensor | None:
     if p is None:
         return None
     region = polys.region(node.id)
-    if len(region) < 2 or _cost(p, set()) >= len(region):
+    if len(region) < 2 or _cost(p, set()) >= polys.freed(node.id, region, m.scratch):
         return None
     out = _Emitter(node.graph).emit(p)
     return None if isinstance(out, float) else out  # a constant: folding has its own rule

@@ -212,7 +212,12 @@ def _log_softmax_grad(m: Match) -> Tensor | None:
     axis = _one_axis(m["a"])
     if _one_axis(m["b"]) != axis:
         return None
+    z = m["z"]
     factor, p = _row_factor(m["g"], axis)
+    if p.shape != z.shape:
+        factor, p = 1.0, m["g"]
+        if p.shape != z.shape:
+            return None
     form = softmax(m["z"], axis=axis) * p.sum(axis=axis, keepdims=True) - p
     return negative(form) if factor == 1.0 else form if factor == -1.0 else \
         negative(factor) * form

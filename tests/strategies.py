@@ -1,0 +1,271 @@
+"""Random graphs for property tests: a hypothesis strategy over every op and its params.
+
+A drawn `Program` is a list of steps over a pool of values; `build()` makes the symgrad graph
+and `reference()` computes the same values with straight NumPy, independently of symgrad's
+evaluator. Inputs mix shapes that broadcast, a dimension known only at run time, float32 and
+float64; integer and boolean paths come from comparisons, casts, argmax and indices; the
+multi-output max_and_argmax appears too. `smooth=True` draws only ops differentiable
+everywhere on their (wrapped) domain, for finite-difference checks.
+
+Each op table row: (op, arity, builder(sg, *xs, **params), reference(np, *xs, **params),
+params sampler, kind). Inputs are wrapped into the op's domain (log of softplus(x) + 0.5, say)
+in both interpretations alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from hypothesis import strategies as st
+
+import symgrad as sg
+
+# Input placeholders: (name, static shape, run-time shape)
+INPUT_SHAPES = [((), ()), ((3,), (3,)), ((2, 3), (2, 3)), ((None, 3), (2, 3)), ((2, 1), (2, 1))]
+
+
+def _softplus(x):
+    return np.logaddexp(0, x)
+
+
+def _sigmoid(x):
+    return np.exp(-np.logaddexp(0, -x))
+
+
+def _lse(x, axis=None, keepdims=False):
+    m = np.max(x, axis=axis, keepdims=True)
+    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+def _softmax(x, axis):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+@dataclass(frozen=True)
+class OpGen:
+    """How to draw one op: its arity, both interpretations and its params."""
+
+    op: str
+    arity: int
+    build: Callable[..., Any]
+    ref: Callable[..., Any]
+    params: Callable[[Any, list[tuple]], dict] | None = None  # (draw, input shapes) -> params
+    smooth: bool = True
+    needs_rank: int = 0  # the least rank of the first input
+    same_shape: bool = False  # inputs of one shape (no broadcasting)
+    static: bool = False  # its first input's shape must be fully known
+
+
+def _axis_params(draw, shapes):
+    nd = len(shapes[0])
+    axis = draw(st.sampled_from([None, *range(-nd, nd)] + ([(0, nd - 1)] if nd >= 2 else [])))
+    return {"axis": axis, "keepdims": draw(st.booleans())}
+
+
+def _one_axis(draw, shapes):
+    nd = len(shapes[0])
+    return {"axis": draw(st.sampled_from(list(range(-nd, nd))))}
+
+
+def _transpose_params(draw, shapes):
+    return {"axes": tuple(draw(st.permutations(range(len(shapes[0])))))}
+
+
+def _getitem_params(draw, shapes):
+    shape = shapes[0]
+    choice = draw(st.sampled_from(["int", "slice", "newaxis", "ellipsis"]))
+    if choice == "int" and shape and shape[0] is not None:
+        return {"index": draw(st.integers(-shape[0], shape[0] - 1))}
+    if choice == "slice":
+        return {"index": slice(draw(st.sampled_from([None, 0, 1])), None,
+                               draw(st.sampled_from([None, 1, 2, -1])))}
+    if choice == "newaxis":
+        return {"index": (None, Ellipsis)}
+    return {"index": (Ellipsis, None)}
+
+
+GENS: list[OpGen] = [
+    # elementwise, unary (wrapped into their domains where they have one)
+    OpGen("negative", 1, lambda sg, x: -x, lambda np, x: -x),
+    OpGen("exp", 1, lambda sg, x: sg.exp(sg.tanh(x)), lambda np, x: np.exp(np.tanh(x))),
+    OpGen("log", 1, lambda sg, x: sg.log(sg.softplus(x) + 0.5),
+          lambda np, x: np.log(_softplus(x) + 0.5)),
+    OpGen("log1p", 1, lambda sg, x: sg.log1p(sg.square(x)), lambda np, x: np.log1p(x * x)),
+    OpGen("sqrt", 1, lambda sg, x: sg.sqrt(sg.square(x) + 0.5), lambda np, x: np.sqrt(x * x + 0.5)),
+    OpGen("square", 1, lambda sg, x: sg.square(x), lambda np, x: np.square(x)),
+    OpGen("sin", 1, lambda sg, x: sg.sin(x), lambda np, x: np.sin(x)),
+    OpGen("cos", 1, lambda sg, x: sg.cos(x), lambda np, x: np.cos(x)),
+    OpGen("tanh", 1, lambda sg, x: sg.tanh(x), lambda np, x: np.tanh(x)),
+    OpGen("sigmoid", 1, lambda sg, x: sg.sigmoid(x), lambda np, x: _sigmoid(x)),
+    OpGen("softplus", 1, lambda sg, x: sg.softplus(x), lambda np, x: _softplus(x)),
+    OpGen("relu", 1, lambda sg, x: sg.relu(x), lambda np, x: np.maximum(x, 0), smooth=False),
+    OpGen("abs", 1, lambda sg, x: sg.abs(x), lambda np, x: np.abs(x), smooth=False),
+    OpGen("sign", 1, lambda sg, x: sg.sign(x) * x, lambda np, x: np.sign(x) * x, smooth=False),
+    OpGen("stop_gradient", 1, lambda sg, x: sg.stop_gradient(x) * x, lambda np, x: x * x,
+          smooth=False),
+    OpGen("zeros_like", 1, lambda sg, x: sg.zeros_like(x) + x, lambda np, x: x + 0.0),
+    OpGen("ones_like", 1, lambda sg, x: sg.ones_like(x) * x, lambda np, x: x * 1.0),
+    OpGen("cast", 1, lambda sg, x: x.astype("float32").astype(x.dtype) + x,
+          lambda np, x: x.astype(np.float32).astype(x.dtype) + x, smooth=False),
+    # elementwise, binary: broadcasting between the two
+    OpGen("add", 2, lambda sg, x, y: x + y, lambda np, x, y: x + y),
+    OpGen("subtract", 2, lambda sg, x, y: x - y, lambda np, x, y: x - y),
+    OpGen("multiply", 2, lambda sg, x, y: x * y, lambda np, x, y: x * y),
+    OpGen("divide", 2, lambda sg, x, y: x / (sg.square(y) + 0.5),
+          lambda np, x, y: x / (y * y + 0.5)),
+    OpGen("power", 2, lambda sg, x, y: (sg.softplus(x) + 0.5) ** sg.tanh(y),
+          lambda np, x, y: (_softplus(x) + 0.5) ** np.tanh(y)),
+    OpGen("maximum", 2, lambda sg, x, y: sg.maximum(x, y), lambda np, x, y: np.maximum(x, y),
+          smooth=False),
+    OpGen("minimum", 2, lambda sg, x, y: sg.minimum(x, y), lambda np, x, y: np.minimum(x, y),
+          smooth=False),
+    OpGen("where", 2, lambda sg, x, y: sg.where(x > y, x * y, x - y),
+          lambda np, x, y: np.where(x > y, x * y, x - y), smooth=False),
+    OpGen("equal", 2, lambda sg, x, y: sg.where(sg.equal(x, y), x, y * 2.0),
+          lambda np, x, y: np.where(x == y, x, y * 2.0), smooth=False),
+    OpGen("not_equal", 2, lambda sg, x, y: sg.where(sg.not_equal(x, x), y, x),
+          lambda np, x, y: np.broadcast_to(x, np.broadcast_shapes(x.shape, y.shape)) + 0 * y),
+    OpGen("less", 2, lambda sg, x, y: (x < y).astype(x.dtype) * y,
+          lambda np, x, y: (x < y).astype(x.dtype) * y, smooth=False),
+    OpGen("less_equal", 2, lambda sg, x, y: sg.where(x <= y, y, x),
+          lambda np, x, y: np.where(x <= y, y, x), smooth=False),
+    OpGen("greater_equal", 2, lambda sg, x, y: sg.where(x >= 0.0, x, y),
+          lambda np, x, y: np.where(x >= 0, x, y), smooth=False),
+    # reductions
+    OpGen("sum", 1, lambda sg, x, **p: x.sum(**p), lambda np, x, **p: np.sum(x, **p),
+          _axis_params),
+    OpGen("mean", 1, lambda sg, x, **p: x.mean(**p), lambda np, x, **p: np.mean(x, **p),
+          _axis_params),
+    OpGen("max", 1, lambda sg, x, **p: x.max(**p), lambda np, x, **p: np.max(x, **p),
+          _axis_params, smooth=False),
+    OpGen("min", 1, lambda sg, x, **p: sg.min(x, **p), lambda np, x, **p: np.min(x, **p),
+          _axis_params, smooth=False),
+    OpGen("logsumexp", 1, lambda sg, x, **p: sg.logsumexp(x, **p),
+          lambda np, x, **p: _lse(x, **p), _axis_params),
+    OpGen("argmax", 1, lambda sg, x, axis: sg.take(x, sg.argmax(x, axis=axis), axis=None),
+          lambda np, x, axis: np.take(x, np.argmax(x, axis=axis)), _one_axis, smooth=False,
+          needs_rank=1),
+    OpGen("max_and_argmax", 1,
+          lambda sg, x, axis: sg.max_and_argmax(x, axis)[0]
+          + sg.max_and_argmax(x, axis)[1].astype(x.dtype),
+          lambda np, x, axis: np.max(x, axis=axis) + np.argmax(x, axis=axis).astype(x.dtype),
+          _one_axis, smooth=False, needs_rank=1),
+    # shapes
+    OpGen("transpose", 1, lambda sg, x, axes: x.transpose(axes),
+          lambda np, x, axes: np.transpose(x, axes), _transpose_params),
+    OpGen("reshape", 1, lambda sg, x: x.reshape((-1,)), lambda np, x: x.reshape(-1)),
+    OpGen("broadcast_to", 1, lambda sg, x: sg.broadcast_to(x, (2,) + x.shape),
+          lambda np, x: np.broadcast_to(x, (2,) + x.shape), static=True),
+    OpGen("getitem", 1, lambda sg, x, index: x[index], lambda np, x, index: x[index],
+          _getitem_params, needs_rank=1),
+    OpGen("concatenate", 2, lambda sg, x, y: sg.concatenate([x, y], 0),
+          lambda np, x, y: np.concatenate([x, y], 0), needs_rank=1, same_shape=True),
+    OpGen("stack", 2, lambda sg, x, y: sg.stack([x, y], -1), lambda np, x, y: np.stack([x, y], -1),
+          same_shape=True),
+    OpGen("take", 1, lambda sg, x: sg.take(x, np.array([0, 0, 1]), axis=-1)
+          if x.shape[-1] != 1 else sg.take(x, np.array([0, 0]), axis=-1),
+          lambda np, x: np.take(x, [0, 0, 1] if x.shape[-1] != 1 else [0, 0], axis=-1),
+          needs_rank=1),
+    OpGen("matmul", 2, lambda sg, x, y: x @ y.T, lambda np, x, y: x @ y.T, needs_rank=2,
+          same_shape=True),
+    # networks
+    OpGen("softmax", 1, lambda sg, x, axis: sg.softmax(x, axis=axis),
+          lambda np, x, axis: _softmax(x, axis), _one_axis, needs_rank=1),
+    OpGen("log_softmax", 1, lambda sg, x, axis: sg.log_softmax(x, axis=axis),
+          lambda np, x, axis: x - _lse(x, axis=axis, keepdims=True), _one_axis, needs_rank=1),
+    OpGen("softmax_cross_entropy", 2, lambda sg, x, y: sg.softmax_cross_entropy(
+        x, sg.softmax(y, axis=-1)),
+          lambda np, x, y: -np.sum(_softmax(y, -1) * (x - _lse(x, -1, True)), axis=-1),
+          needs_rank=1, same_shape=True),
+]
+
+
+@dataclass
+class Program:
+    """Inputs (name, static shape, run-time shape, dtype) and steps (gen index, pool indices,
+    params); the last value (summed to a scalar) is the program's result."""
+
+    inputs: list[tuple[str, tuple, tuple, str]]
+    steps: list[tuple[int, tuple[int, ...], dict]] = field(default_factory=list)
+
+    def build(self) -> tuple[sg.Graph, list[sg.Tensor], list[sg.Tensor]]:
+        """The graph, its placeholders, and every value of the pool (inputs first)."""
+        g = sg.Graph()
+        xs = [g.placeholder(n, s, d) for n, s, _, d in self.inputs]
+        pool = list(xs)
+        for k, args, params in self.steps:
+            pool.append(GENS[k].build(sg, *[pool[i] for i in args], **params))
+        return g, xs, pool
+
+    def values(self, seed: int) -> list[np.ndarray]:
+        rng = np.random.default_rng(seed)
+        return [rng.standard_normal(shape).astype(d) for _, _, shape, d in self.inputs]
+
+    def reference(self, arrays: list[np.ndarray]) -> list[np.ndarray]:
+        """Every value of the pool, by straight NumPy."""
+        pool = [np.asarray(a) for a in arrays]
+        with np.errstate(all="ignore"):
+            for k, args, params in self.steps:
+                pool.append(np.asarray(GENS[k].ref(np, *[pool[i] for i in args], **params)))
+        return pool
+
+    def __repr__(self) -> str:
+        steps = ", ".join(f"{GENS[k].op}{args}{params or ''}" for k, args, params in self.steps)
+        return f"Program(inputs={[(n, s, d) for n, s, _, d in self.inputs]}, steps=[{steps}])"
+
+
+def _static(shape: tuple, runtime: tuple) -> tuple:
+    return tuple(runtime[i] if d is None else d for i, d in enumerate(shape))
+
+
+def _broadcasts(a: tuple, b: tuple) -> bool:
+    try:
+        np.broadcast_shapes(a, b)
+        return True
+    except ValueError:
+        return False
+
+
+@st.composite
+def programs(draw, max_steps: int = 6, smooth: bool = False, dtypes=("float64", "float32")
+             ) -> Program:
+    """A random program; `smooth`: only ops differentiable everywhere on their domain."""
+    n_inputs = draw(st.integers(1, 3))
+    inputs = []
+    for i in range(n_inputs):
+        static, runtime = draw(st.sampled_from(INPUT_SHAPES))
+        inputs.append((f"x{i}", static, runtime, draw(st.sampled_from(dtypes))))
+    prog = Program(inputs)
+    shapes = [(s, r) for _, s, r, _ in inputs]  # static and run-time shape of each pool value
+    gens = [k for k, gen in enumerate(GENS) if gen.smooth or not smooth]
+    for _ in range(draw(st.integers(1, max_steps))):
+        k = draw(st.sampled_from(gens))
+        gen = GENS[k]
+        first = draw(st.integers(0, len(shapes) - 1))
+        if len(shapes[first][1]) < gen.needs_rank or (gen.static and None in shapes[first][0]):
+            continue
+        args = [first]
+        if gen.arity == 2:
+            fits = [j for j, (_, r) in enumerate(shapes)
+                    if (r == shapes[first][1] if gen.same_shape
+                        else _broadcasts(r, shapes[first][1]))]
+            args.append(draw(st.sampled_from(fits)))
+        params = gen.params(draw, [shapes[a][0] for a in args]) if gen.params else {}
+        prog.steps.append((k, tuple(args), params))
+        try:
+            g, xs, pool = prog.build()
+        except (sg.ShapeError, TypeError):  # a combination the op refuses: drawn again
+            prog.steps.pop()
+            continue
+        try:
+            runtime = prog.reference([np.zeros(r, d) for _, _, r, d in inputs])[-1].shape
+        except ValueError:  # NumPy refuses it too (a maximum of nothing): drawn again
+            prog.steps.pop()
+            continue
+        shapes.append((pool[-1].shape, runtime))
+    return prog
