@@ -270,15 +270,17 @@ def test_several_ys_add_up():
 
 
 def test_op_without_rule_raises_naming_op_and_node():
-    if "no_rule_op" not in sg.OPS:
-        sg.register(sg.OpDef("no_rule_op", lambda inputs: (inputs[0].shape, inputs[0].dtype),
-                             lambda x: x * 1.0))
-    g = sg.Graph()
-    x = g.placeholder("x")
-    y = sg.apply("no_rule_op", [x])
-    y.name = "mystery"
-    with pytest.raises(sg.GradientError, match="no_rule_op.*mystery"):
-        sg.grad(y * 2, x)
+    sg.register(sg.OpDef("no_rule_op", lambda inputs: (inputs[0].shape, inputs[0].dtype),
+                         lambda x: x * 1.0))
+    try:
+        g = sg.Graph()
+        x = g.placeholder("x")
+        y = sg.apply("no_rule_op", [x])
+        y.name = "mystery"
+        with pytest.raises(sg.GradientError, match="no_rule_op.*mystery"):
+            sg.grad(y * 2, x)
+    finally:
+        del sg.OPS["no_rule_op"]
 
 
 def test_multi_output_max_and_argmax():

@@ -13,6 +13,7 @@ import symgrad as sg
 from symgrad.testing import check_grads
 from tests.strategies import GENS, programs
 
+
 def _close(got, want, what):
     assert got.shape == want.shape, f"{what}: shape {got.shape}, NumPy gives {want.shape}"
     assert got.dtype == want.dtype, f"{what}: dtype {got.dtype}, NumPy gives {want.dtype}"
