@@ -1,5 +1,6 @@
 """symgrad: symbol-to-symbol differentiation of static NumPy graphs (Deep Learning book, 6.5)."""
 
+from . import linalg
 from .errors import FeedError, FormatError, GradientError, GraphError, ShapeError, SymgradError
 from .evaluate import Function, evaluate, function
 from .grad import grad, gradients, hessian, hvp, jacobian, jvp
@@ -13,5 +14,5 @@ __version__ = "0.1.0"
 __all__ = [
     "FeedError", "FormatError", "Function", "GradientError", "Graph", "GraphError", "ShapeError",
     "SymgradError", "Tensor", "evaluate", "function", "grad", "gradients", "hessian", "hvp",
-    "jacobian", "jvp", *_op_names,
+    "jacobian", "jvp", "linalg", *_op_names,
 ]
