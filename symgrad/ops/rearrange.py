@@ -119,7 +119,7 @@ def _tile_bprop(out, g):
 def _sum_tiles(g, *, reps, ndim):
     dims = [n // r for n, r in zip(g.shape, reps)]
     split = g.reshape([v for r, d in zip(reps, dims) for v in (r, d)])
-    total = split.sum(axis=tuple(range(0, 2 * len(reps), 2)))
+    total = split.sum(axis=tuple(range(0, 2 * len(reps), 2)), dtype=g.dtype)  # ints stay
     return total.reshape(total.shape[len(reps) - ndim:])  # tile's leading axes of length 1
 
 
@@ -178,13 +178,14 @@ def _repeat_bprop(out, g):
 def _sum_repeats(g, *, repeats, axis):
     if isinstance(repeats, int):
         shape = g.shape[:axis] + (g.shape[axis] // repeats, repeats) + g.shape[axis + 1:]
-        return g.reshape(shape).sum(axis=axis + 1)
+        return g.reshape(shape).sum(axis=axis + 1, dtype=g.dtype)
     counts = np.asarray(repeats)
     out = np.zeros(g.shape[:axis] + (len(counts),) + g.shape[axis + 1:], g.dtype)
     kept = counts > 0  # reduceat would take an element for a count of zero
     if kept.any():
         starts = (np.cumsum(counts) - counts)[kept]
-        out[(slice(None),) * axis + (kept,)] = np.add.reduceat(g, starts, axis=axis)
+        out[(slice(None),) * axis + (kept,)] = np.add.reduceat(g, starts, axis=axis,
+                                                                     dtype=g.dtype)
     return out
 
 

@@ -153,12 +153,12 @@ def _sum_to(x, like=None, *, shape=None):
     shape = _like_shape(like, shape)
     if x.shape == shape:
         return x
-    if x.ndim > len(shape):
-        x = np.sum(x, axis=tuple(range(x.ndim - len(shape))))
+    if x.ndim > len(shape):  # dtype: small integers would widen, and x's dtype is declared
+        x = np.sum(x, axis=tuple(range(x.ndim - len(shape))), dtype=x.dtype)
     lead = len(shape) - x.ndim
     axes = tuple(i for i in range(x.ndim) if shape[lead + i] == 1 and x.shape[i] != 1)
     if axes:
-        x = np.sum(x, axis=axes, keepdims=True)
+        x = np.sum(x, axis=axes, keepdims=True, dtype=x.dtype)
     return x if x.shape == shape else np.broadcast_to(x, shape)
 
 
