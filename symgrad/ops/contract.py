@@ -17,7 +17,7 @@ from ..shapes import broadcast, dims_match, normalize_axis, promote, show, size
 from ..tensor import Tensor
 from .base import OpDef, apply, dtype_of, register
 from .linalg import matmul
-from .shape import expand_dims, reshape, reshape_like, transpose
+from .shape import expand_dims, reshape, reshape_like, sum_like, transpose
 
 
 # -- outer ---------------------------------------------------------------------------------------
@@ -229,8 +229,10 @@ def _einsum_bprop(out, g, wanted):
         lost = tuple(k for k, c in enumerate(letters) if c not in reached)
         if lost:  # summed over in x alone: the gradient is the same along them
             term = expand_dims(term, lost)
-        if len(letters) < len(terms[i]):
-            term = apply("einsum_embed", [term, x], subscripts=f"{terms[i]}->{letters}")
+        if len(letters) < len(terms[i]):  # back onto the diagonal, summed where x broadcast
+            diagonal = f"{terms[i]}->{letters}"
+            term = sum_like(term, einsum(diagonal, x))
+            term = apply("einsum_embed", [term, x], subscripts=diagonal)
         grads.append(term)
     return grads
 

@@ -39,6 +39,7 @@ CASES = [
     _einsum_case("ij->j", [(2, 3)], "sum-axis"),
     _einsum_case("ii->i", [(3, 3)], "diagonal"),
     _einsum_case("iij->", [(2, 2, 3)], "trace"),
+    _einsum_case("ii,i->i", [(1, 1), (3,)], "diagonal-broadcast"),
     _einsum_case("ij,ij,j->i", [(2, 3), (2, 3), (3,)], "three"),
     _einsum_case("i,j->ij", [(3,), (2,)], "outer"),
     _einsum_case(",ij->ij", [(), (2, 3)], "scalar"),
