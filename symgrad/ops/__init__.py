@@ -61,7 +61,7 @@ __all__ = [
     "sigmoid", "sign", "sin", "softmax", "softmax_cross_entropy", "softplus", "sqrt", "square",
     "stack", "stop_gradient", "subtract", "sum", "take", "tanh", "transpose", "where",
     "zeros_like",
-    # shape, indexing and linear algebra of issue 10 (sg.linalg holds the rest)
+    # axes, copies, diagonals, contractions, updates (linear algebra: sg.linalg)
     "add_at", "diagonal", "einsum", "expand_dims", "flip", "moveaxis", "outer", "pad", "repeat",
     "roll", "set_at", "split", "squeeze", "swapaxes", "tensordot", "tile", "trace", "tril",
     "triu",

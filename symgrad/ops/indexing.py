@@ -93,6 +93,15 @@ def may_repeat(arrays) -> bool:
     return any(a.dtype.kind != "b" for a in arrays)
 
 
+def _width(item, arrays) -> int:
+    """How many of x's axes an index item consumes: a mask as many as it has."""
+    if item is None or item == "...":
+        return 0
+    if type(item) is tuple and item[0] == "array" and arrays[item[1]].dtype == bool:
+        return arrays[item[1]].ndim
+    return 1
+
+
 def index_shape(op: str, x: Tensor, arrays, index: tuple) -> Shape:
     """The static shape of x[index] by NumPy's rules; a boolean mask gives a None dimension."""
     shape = x.shape
@@ -100,9 +109,7 @@ def index_shape(op: str, x: Tensor, arrays, index: tuple) -> Shape:
         if a.dtype.kind not in "biu":
             raise ShapeError(f"{op}: index {a.label} must hold integers or booleans, got "
                              f"dtype {a.dtype}")
-    widths = [0 if i is None or i == "..." else
-              arrays[i[1]].ndim if type(i) is tuple and i[0] == "array" and
-              arrays[i[1]].dtype == bool else 1 for i in index]
+    widths = [_width(i, arrays) for i in index]
     if sum(widths) > len(shape) or index.count("...") > 1:
         raise ShapeError(f"{op}: too many indices {index} for shape {show(shape)}")
     out: list = []
