@@ -1,5 +1,6 @@
 """symgrad: symbol-to-symbol differentiation of static NumPy graphs (Deep Learning book, 6.5)."""
 
+from . import linalg
 from .errors import (
     FeedError,
     FormatError,
@@ -23,5 +24,5 @@ __all__ = [
     "FeedError", "FormatError", "Function", "GradientError", "Graph", "GraphError",
     "NonFiniteError", "ShapeError", "SymgradError", "Tensor", "evaluate", "function", "grad",
     "gradients", "hessian", "hvp", "jacobian", "jvp", "DEFAULT_RULES", "Rule", "count_nodes",
-    "simplify", *_op_names,
+    "linalg", "simplify", *_op_names,
 ]

@@ -109,7 +109,19 @@ class Tensor:
                         f"use symgrad's own (sg.{func.__name__}, or a Tensor method)")
 
     def __len__(self) -> int:
-        raise TypeError(f"len() of symbolic tensor {self.label}; use .shape instead")
+        """The static first dimension; TypeError when it is known only at run time."""
+        shape = self._a["shape"]
+        if not shape:
+            what = "has several outputs" if shape is None else "is 0-d"
+            raise TypeError(f"len() of symbolic tensor {self.label}, which {what}")
+        if shape[0] is None:
+            raise TypeError(f"len() of symbolic tensor {self.label}: its first dimension is "
+                            "known only at run time; use .shape")
+        return shape[0]
+
+    def __array__(self, dtype=None, copy=None):
+        raise TypeError(f"symbolic tensor {self.label} has no value until evaluated; "
+                        "use sg.evaluate")
 
     # -- operators -----------------------------------------------------------------------------
     def __add__(self, other): return _ops().add(self, other)
@@ -145,8 +157,17 @@ class Tensor:
     def max(self, axis=None, keepdims: bool = False) -> Tensor:
         return _ops().max(self, axis=axis, keepdims=keepdims)
 
-    def reshape(self, shape) -> Tensor:
-        return _ops().reshape(self, shape)
+    def reshape(self, *shape) -> Tensor:
+        """`t.reshape((2, 3))` or `t.reshape(2, 3)`, as NumPy takes both."""
+        if not shape:
+            raise TypeError(f"reshape of {self.label} needs a shape")
+        return _ops().reshape(self, shape[0] if len(shape) == 1 else shape)
+
+    def flatten(self) -> Tensor:
+        return _ops().reshape(self, (-1,))
+
+    def squeeze(self, axis=None) -> Tensor:
+        return _ops().squeeze(self, axis)
 
     def transpose(self, axes=None) -> Tensor:
         return _ops().transpose(self, axes)

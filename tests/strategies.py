@@ -46,6 +46,27 @@ def _softmax(x, axis):
     return e / e.sum(axis=axis, keepdims=True)
 
 
+def _set_first(np, x):
+    y = x.copy()
+    y[0] = np.sin(x[0])
+    return y
+
+
+def _add_first(np, x):
+    y = x.copy()
+    np.add.at(y, [0, 0], np.sin(x[0]))
+    return y
+
+
+def _spd(sg, x):
+    n = x.shape[-2]
+    return x @ sg.swapaxes(x, -1, -2) + 3.0 * np.eye(n)
+
+
+def _spd_np(x):
+    return x @ np.swapaxes(x, -1, -2) + 3.0 * np.eye(x.shape[-2])
+
+
 @dataclass(frozen=True)
 class OpGen:
     """How to draw one op: its arity, both interpretations and its params."""
@@ -173,6 +194,49 @@ GENS: list[OpGen] = [
           needs_rank=1),
     OpGen("matmul", 2, lambda sg, x, y: x @ y.T, lambda np, x, y: x @ y.T, needs_rank=2,
           same_shape=True),
+    OpGen("flip", 1, lambda sg, x, axis: sg.flip(x, axis), lambda np, x, axis: np.flip(x, axis),
+          _one_axis, needs_rank=1),
+    OpGen("roll", 1, lambda sg, x, axis: sg.roll(x, 1, axis=axis),
+          lambda np, x, axis: np.roll(x, 1, axis=axis), _one_axis, needs_rank=1),
+    OpGen("tile", 1, lambda sg, x: sg.tile(x, 2), lambda np, x: np.tile(x, 2)),
+    OpGen("repeat", 1, lambda sg, x, axis: sg.repeat(x, 2, axis=axis),
+          lambda np, x, axis: np.repeat(x, 2, axis=axis), _one_axis, needs_rank=1),
+    OpGen("pad", 1, lambda sg, x: sg.pad(x, 1), lambda np, x: np.pad(x, 1)),
+    OpGen("split", 1, lambda sg, x: sg.split(x, [1], axis=-1)[1] * 2.0,
+          lambda np, x: np.split(x, [1], axis=-1)[1] * 2.0, needs_rank=1),
+    OpGen("squeeze", 1, lambda sg, x: sg.squeeze(x[None], 0), lambda np, x: x + 0.0),
+    OpGen("swapaxes", 1, lambda sg, x: sg.swapaxes(x, 0, -1), lambda np, x: np.swapaxes(x, 0, -1),
+          needs_rank=1),
+    OpGen("moveaxis", 1, lambda sg, x: sg.moveaxis(x, 0, -1), lambda np, x: np.moveaxis(x, 0, -1),
+          needs_rank=1),
+    OpGen("diagonal", 1, lambda sg, x: sg.diagonal(x), lambda np, x: np.diagonal(x).copy(),
+          needs_rank=2),
+    OpGen("trace", 1, lambda sg, x: sg.trace(x), lambda np, x: np.trace(x), needs_rank=2),
+    OpGen("tril", 1, lambda sg, x: sg.tril(x), lambda np, x: np.tril(x), needs_rank=2),
+    OpGen("triu", 1, lambda sg, x: sg.triu(x, 1), lambda np, x: np.triu(x, 1), needs_rank=2),
+    OpGen("outer", 2, lambda sg, x, y: sg.outer(x, y), lambda np, x, y: np.outer(x, y)),
+    OpGen("tensordot", 1, lambda sg, x: sg.tensordot(x, sg.sin(x), x.ndim),
+          lambda np, x: np.tensordot(x, np.sin(x), x.ndim)),
+    OpGen("einsum", 1, lambda sg, x: sg.einsum("...i,...i->...", x, sg.cos(x)),
+          lambda np, x: np.einsum("...i,...i->...", x, np.cos(x)), needs_rank=1),
+    OpGen("set_at", 1, lambda sg, x: sg.set_at(x, 0, sg.sin(x[0])), _set_first, needs_rank=1),
+    OpGen("add_at", 1, lambda sg, x: sg.add_at(x, np.array([0, 0]), sg.sin(x[0])), _add_first,
+          needs_rank=1),
+    # linear algebra, on a symmetric positive definite matrix made of x (2, 3): x x^T + 3 I
+    OpGen("inv", 1, lambda sg, x: sg.linalg.inv(_spd(sg, x)), lambda np, x: np.linalg.inv(
+        _spd_np(x)), needs_rank=2, static=True),
+    OpGen("det", 1, lambda sg, x: sg.linalg.det(_spd(sg, x)),
+          lambda np, x: np.linalg.det(_spd_np(x)), needs_rank=2, static=True),
+    OpGen("slogdet", 1, lambda sg, x: sg.linalg.slogdet(_spd(sg, x))[1],
+          lambda np, x: np.linalg.slogdet(_spd_np(x))[1], needs_rank=2, static=True),
+    OpGen("solve", 1, lambda sg, x: sg.linalg.solve(_spd(sg, x), x),
+          lambda np, x: np.linalg.solve(_spd_np(x), x), needs_rank=2, static=True),
+    OpGen("cholesky", 1, lambda sg, x: sg.linalg.cholesky(_spd(sg, x)),
+          lambda np, x: np.linalg.cholesky(_spd_np(x)), needs_rank=2, static=True),
+    OpGen("solve_triangular", 1, lambda sg, x: sg.linalg.solve_triangular(
+        sg.linalg.cholesky(_spd(sg, x)), x, lower=True),
+          lambda np, x: np.linalg.solve(np.linalg.cholesky(_spd_np(x)), x), needs_rank=2,
+          static=True),
     # networks
     OpGen("softmax", 1, lambda sg, x, axis: sg.softmax(x, axis=axis),
           lambda np, x, axis: _softmax(x, axis), _one_axis, needs_rank=1),

@@ -35,12 +35,26 @@ def test_bool_raises_type_error(g):
         0 < x < 1  # noqa: B015 - a chained comparison calls bool()
 
 
-def test_iteration_and_len_raise_type_error(g):
-    x = g.placeholder("x", (3,))
+def test_iteration_raises_type_error_and_len_needs_a_static_first_dimension(g):
+    x = g.placeholder("x", (3, None))
     with pytest.raises(TypeError):
         list(x)
-    with pytest.raises(TypeError):
-        len(x)
+    assert len(x) == 3
+    with pytest.raises(TypeError, match="run time"):
+        len(x.T)
+    with pytest.raises(TypeError, match="0-d"):
+        len(x.sum())
+    with pytest.raises(TypeError, match="several outputs"):
+        len(sg.linalg.slogdet(g.placeholder("a", (2, 2)))[0].inputs[0])
+
+
+def test_a_tensor_is_no_numpy_array(g):
+    x = g.placeholder("x", (3,))
+    n = g.nx.number_of_nodes()
+    for convert in (np.asarray, lambda t: np.array([t, t]), lambda t: g.constant(t)):
+        with pytest.raises(TypeError, match="evaluate"):
+            convert(x)
+    assert g.nx.number_of_nodes() == n
 
 
 def test_equality_is_identity_and_tensors_are_dict_keys(g):
@@ -131,7 +145,10 @@ def test_methods(g, rng):
         (x.sum(), v.sum()), (x.sum(axis=1), v.sum(axis=1)),
         (x.sum(axis=(0, 2), keepdims=True), v.sum(axis=(0, 2), keepdims=True)),
         (x.mean(axis=-1), v.mean(axis=-1)), (x.max(axis=0, keepdims=True), v.max(0, keepdims=True)),
-        (x.reshape((6, 4)), v.reshape(6, 4)), (x.transpose(), v.transpose()),
+        (x.reshape((6, 4)), v.reshape(6, 4)), (x.reshape(4, -1), v.reshape(4, -1)),
+        (x.reshape(24), v.reshape(24)), (x.flatten(), v.flatten()),
+        (x[:1].squeeze(), v[:1].squeeze()), (x[:, :1].squeeze(1), v[:, :1].squeeze(1)),
+        (x.transpose(), v.transpose()),
         (x.transpose((1, 0, 2)), v.transpose(1, 0, 2)), (x.T, v.T),
         (x.astype("float32"), v.astype("float32")), (x[1, ::2, None], v[1, ::2, None]),
         (x[..., -1], v[..., -1]),
@@ -141,6 +158,11 @@ def test_methods(g, rng):
         assert t.shape == want.shape and t.dtype == want.dtype
         np.testing.assert_allclose(a, want, rtol=1e-6)
         assert a.dtype == want.dtype
+
+
+def test_reshape_needs_a_shape(g):
+    with pytest.raises(TypeError, match="shape"):
+        g.placeholder("x", (2, 3)).reshape()
 
 
 def test_array_on_the_left_defers_to_the_tensor(g):

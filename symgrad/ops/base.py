@@ -39,7 +39,8 @@ class OpDef:
             from the rule's signature (a parameter with a default is the rule's own business).
         normalize: optional `normalize(inputs, **params) -> dict` giving canonical params
             (for example axis=-1 -> axis=1), so that equal computations have equal keys.
-        n_outputs: outputs of one node; each is held through an "output" node.
+        n_outputs: outputs of one node; each is held through an "output" node. None: as many
+            as the params ask for (`split`): one per (shape, dtype) pair that `infer` returns.
         commutative: inputs may be swapped (used when merging equal computations).
         elementwise: the rule only broadcasts `g` against other values, so the derivative pass
             may hand it a gradient not yet broadcast to the output's shape.
@@ -50,7 +51,7 @@ class OpDef:
     compute: Callable[..., Any]
     bprop: Callable[..., Sequence[Any]] | None = None
     normalize: Callable[..., dict] | None = None
-    n_outputs: int = 1
+    n_outputs: int | None = 1
     commutative: bool = False
     elementwise: bool = False
     bprop_wanted: bool = False
@@ -122,7 +123,7 @@ def apply(name: str, inputs: Sequence[Any], **params: Any) -> Any:
     if opdef.n_outputs == 1:
         return Tensor(graph, graph.add_node(name, ids, sig[0], sig[1], key))
     multi = Tensor(graph, graph.add_node(name, ids, None, None, key, outputs=tuple(sig)))
-    return tuple(output(multi, i) for i in range(opdef.n_outputs))
+    return tuple(output(multi, i) for i in range(len(sig)))
 
 
 def _scalar_constants(tensors: list[Tensor]) -> bool:

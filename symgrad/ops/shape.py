@@ -1,4 +1,5 @@
-"""Operations that move or broadcast elements: transpose, reshape, broadcast_to, joining.
+"""Operations that move or broadcast elements: transpose, reshape, broadcast_to, adding, removing
+and moving axes, joining.
 
 Also the internal ops derivative rules need when a shape is only known at run time (`sum_to`,
 `broadcast_to` and `reshape` given a tensor whose shape to take) and the adjoints of indexing.
@@ -14,6 +15,7 @@ from ..errors import ShapeError
 from ..shapes import (
     as_shape,
     dims_match,
+    normalize_axes,
     normalize_axis,
     promote,
     show,
@@ -172,21 +174,113 @@ register(OpDef(
 ))
 
 
-def expand_dims(x: Tensor, axes: tuple[int, ...]) -> Tensor:
-    """x with new axes of length 1 at `axes` (positions in the result)."""
-    return apply("expand_dims", [x], axis=tuple(axes))
+# -- adding and removing axes of length 1, moving axes -------------------------------------------
+def expand_dims(x, axis) -> Tensor:
+    """x with new axes of length 1 at `axis` (an int or a tuple: positions in the result)."""
+    return apply("expand_dims", [x], axis=axis)
+
+
+def _expand_normalize(inputs, axis):
+    axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
+    return {"axis": normalize_axes("expand_dims", axes, inputs[0].ndim + len(axes))}
 
 
 def _expand_infer(inputs, axis):
     shape = list(inputs[0].shape)
-    for a in sorted(axis):
+    for a in axis:  # sorted: each position counts in the result built so far
         shape.insert(a, 1)
     return tuple(shape), inputs[0].dtype
 
 
 register(OpDef(
-    "expand_dims", infer=_expand_infer, compute=np.expand_dims,
+    "expand_dims", infer=_expand_infer, compute=np.expand_dims, normalize=_expand_normalize,
     bprop=lambda out, g: (apply("sum", [g], axis=out.params["axis"], keepdims=False),),
+))
+
+
+def squeeze(x, axis=None) -> Tensor:
+    """x without the axes of length 1 at `axis`; axis=None: every axis of static length 1."""
+    return apply("squeeze", [x], axis=axis)
+
+
+def _squeeze_normalize(inputs, axis=None):
+    x = inputs[0]
+    if axis is None:
+        if not is_static(x.shape):  # NumPy would decide at run time, and so the rank
+            raise ShapeError(f"squeeze: {x.label} of shape {show(x.shape)} has dimensions "
+                             "known only at run time; name the axes to squeeze")
+        return {"axis": tuple(i for i, d in enumerate(x.shape) if d == 1)}
+    axes = normalize_axes("squeeze", axis, x.ndim)
+    for a in axes:
+        if x.shape[a] not in (1, None):
+            raise ShapeError(f"squeeze: axis {a} of {x.label} of shape {show(x.shape)} has "
+                             f"length {x.shape[a]}, not 1")
+    return {"axis": axes}
+
+
+register(OpDef(
+    "squeeze",
+    infer=lambda inputs, axis: (
+        tuple(d for i, d in enumerate(inputs[0].shape) if i not in axis), inputs[0].dtype),
+    compute=np.squeeze, normalize=_squeeze_normalize,
+    bprop=lambda out, g: (expand_dims(g, out.params["axis"]),),
+))
+
+
+def swapaxes(x, axis1: int, axis2: int) -> Tensor:
+    return apply("swapaxes", [x], axis1=axis1, axis2=axis2)
+
+
+def _swapaxes_infer(inputs, axis1, axis2):
+    shape = list(inputs[0].shape)
+    shape[axis1], shape[axis2] = shape[axis2], shape[axis1]
+    return tuple(shape), inputs[0].dtype
+
+
+register(OpDef(
+    "swapaxes", infer=_swapaxes_infer, compute=np.swapaxes,
+    normalize=lambda inputs, axis1, axis2: {
+        "axis1": normalize_axis("swapaxes", axis1, inputs[0].ndim),
+        "axis2": normalize_axis("swapaxes", axis2, inputs[0].ndim)},
+    bprop=lambda out, g: (swapaxes(g, out.params["axis1"], out.params["axis2"]),),
+))
+
+
+def moveaxis(x, source, destination) -> Tensor:
+    """x with the axes at `source` moved to `destination` (ints or sequences), as NumPy's."""
+    return apply("moveaxis", [x], source=source, destination=destination)
+
+
+def _moveaxis_normalize(inputs, source, destination):
+    ndim = inputs[0].ndim
+    src = _axis_tuple("moveaxis", source, ndim)
+    dst = _axis_tuple("moveaxis", destination, ndim)
+    if len(src) != len(dst):
+        raise ShapeError(f"moveaxis: source {source!r} and destination {destination!r} differ "
+                         "in length")
+    return {"source": src, "destination": dst}
+
+
+def _axis_tuple(op, axis, ndim):
+    """Axes in the order given (not sorted), non-negative, without repeats."""
+    axes = tuple(normalize_axis(op, a, ndim)
+                 for a in (axis if isinstance(axis, (tuple, list)) else (axis,)))
+    if len(set(axes)) != len(axes):
+        raise ShapeError(f"{op}: repeated axis in {axis!r}")
+    return axes
+
+
+def _moveaxis_infer(inputs, source, destination):
+    x = inputs[0]
+    order = [a for a in range(x.ndim) if a not in source]
+    for dst, src in sorted(zip(destination, source)):
+        order.insert(dst, src)
+    return tuple(x.shape[a] for a in order), x.dtype
+
+
+register(OpDef(
+    "moveaxis", infer=_moveaxis_infer, compute=np.moveaxis, normalize=_moveaxis_normalize,
+    bprop=lambda out, g: (moveaxis(g, out.params["destination"], out.params["source"]),),
 ))
 
 

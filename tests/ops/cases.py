@@ -16,8 +16,10 @@ import pytest
 
 import symgrad as sg
 
-FAMILIES = ("elementwise", "reductions", "shape", "indexing", "linalg", "nn", "control")
-DOMAINS = ("normal", "positive", "away_from_zero", "distinct", "index", "bool", "probs")
+FAMILIES = ("elementwise", "reductions", "shape", "rearrange", "matrix", "contract", "indexing",
+            "updates", "linalg", "nn", "control")
+DOMAINS = ("normal", "positive", "away_from_zero", "distinct", "index", "bool", "probs", "spd",
+           "well_conditioned")
 
 
 @dataclass(frozen=True)
@@ -56,9 +58,14 @@ class InputSpec:
             x = rng.integers(0, self.high, shape)
         elif self.domain == "bool":
             x = rng.random(shape) < 0.5
-        else:  # "probs": non-negative rows summing to 1 along the last axis
+        elif self.domain == "probs":  # non-negative rows summing to 1 along the last axis
             p = rng.uniform(0.1, 1.0, shape)
             x = p / p.sum(axis=-1, keepdims=True)
+        elif self.domain == "spd":  # symmetric positive definite (a stack of), eigenvalues >= 1
+            b = rng.standard_normal(shape)
+            x = b @ np.swapaxes(b, -1, -2) / shape[-1] + np.eye(shape[-1])
+        else:  # "well_conditioned": 2 I + small noise, so every triangle is well-conditioned too
+            x = 2 * np.eye(shape[-1]) + 0.3 * rng.standard_normal(shape)
         return np.asarray(x).astype(self.dtype)
 
 
@@ -90,6 +97,14 @@ def probs(shape, dtype="float64", **kw) -> InputSpec:
     return InputSpec(tuple(shape), dtype, "probs", **kw)
 
 
+def spd(shape, dtype="float64", **kw) -> InputSpec:
+    return InputSpec(tuple(shape), dtype, "spd", **kw)
+
+
+def well_conditioned(shape, dtype="float64", **kw) -> InputSpec:
+    return InputSpec(tuple(shape), dtype, "well_conditioned", **kw)
+
+
 @dataclass(frozen=True)
 class OpCase:
     """One way to call one op.
@@ -105,6 +120,8 @@ class OpCase:
     reference: Callable[..., Any] | None = None
     builder: Callable[..., sg.Tensor] | None = None
     label: str = ""
+    static_only: bool = False  # with every dimension unknown, building raises ShapeError
+    sized_by_values: bool = False  # the result has a None dimension (a mask's count)
 
     @property
     def id(self) -> str:
@@ -156,13 +173,19 @@ def assert_same(got: np.ndarray, want: np.ndarray, what: str = "") -> None:
         np.testing.assert_array_equal(got, want, err_msg=what)
 
 
-def check_forward(case: OpCase, rng: np.random.Generator, dynamic: bool = False) -> sg.Tensor:
+def check_forward(case: OpCase, rng: np.random.Generator, dynamic: bool = False
+                  ) -> sg.Tensor | None:
     """compute against NumPy, infer against the result; by evaluate and by a compiled function.
 
-    `dynamic`: placeholders with every dimension None, fed the same values.
+    `dynamic`: placeholders with every dimension None, fed the same values (a `static_only`
+    case must refuse them: ShapeError naming the op; then None is returned).
     """
     g = sg.Graph()
     xs = case.placeholders(g, dynamic)
+    if dynamic and case.static_only:
+        with pytest.raises(sg.ShapeError, match=case.op):
+            case.build(xs)
+        return None
     out = case.build(xs)
     assert isinstance(out, sg.Tensor) and out.graph is g
     assert case.op in {out.op} | {t.op for t in out.inputs}, f"{case.id} built {out.op}"
@@ -173,7 +196,7 @@ def check_forward(case: OpCase, rng: np.random.Generator, dynamic: bool = False)
     assert out.dtype == got.dtype, f"{case.id}: infer says {out.dtype}, compute gives {got.dtype}"
     assert shape_fits(out.shape, got.shape), (
         f"{case.id}: infer says {out.shape}, compute gives {got.shape}")
-    if not dynamic:
+    if not dynamic and not case.sized_by_values:
         assert None not in out.shape or any(None in s.shape for s in case.inputs), (
             f"{case.id}: static inputs, yet infer left a dimension unknown: {out.shape}")
     got_f = sg.function(xs, out)(*arrays)

@@ -1,5 +1,5 @@
-"""ops/shape.py: transpose reshape broadcast_to concatenate stack, and the internal ops
-derivative rules use (sum_to, expand_dims, concat_part), via sg.apply."""
+"""ops/shape.py: transpose reshape broadcast_to expand_dims squeeze swapaxes moveaxis concatenate
+stack, and the internal ops derivative rules use (sum_to, concat_part), via sg.apply."""
 
 import numpy as np
 import pytest
@@ -37,7 +37,16 @@ CASES = [
            reference=lambda x, like: x.sum(axis=(0, 1))[None],
            builder=lambda x, like: sg.apply("sum_to", [x, like], shape=None), label="like"),
     OpCase("expand_dims", [normal((2, 3))], {"axis": (0, 2)}, np.expand_dims,
-           builder=lambda x, axis: sg.apply("expand_dims", [x], axis=axis)),
+           builder=lambda x, axis: sg.apply("expand_dims", [x], axis=axis), label="internal"),
+    OpCase("expand_dims", [normal((2, 3))], {"axis": -1}, np.expand_dims),
+    OpCase("expand_dims", [normal((2, 3))], {"axis": (3, 0)}, np.expand_dims, label="tuple"),
+    OpCase("squeeze", [normal((2, 1, 3, 1))], reference=np.squeeze, static_only=True),
+    OpCase("squeeze", [normal((2, 1, 3, 1))], {"axis": -1}, np.squeeze, label="axis"),
+    OpCase("squeeze", [normal((1, 3, 1))], {"axis": (0, 2)}, np.squeeze, label="tuple"),
+    OpCase("swapaxes", [normal((2, 3, 4))], {"axis1": 0, "axis2": -1}, np.swapaxes),
+    OpCase("moveaxis", [normal((2, 3, 4))], {"source": 0, "destination": -1}, np.moveaxis),
+    OpCase("moveaxis", [normal((2, 3, 4, 5))], {"source": (0, 3), "destination": (2, 0)},
+           np.moveaxis, label="tuple"),
     OpCase("concatenate", [normal((2, 3)), normal((4, 3))], {"axis": 0},
            lambda *xs, axis: np.concatenate(xs, axis),
            builder=lambda *xs, axis: sg.concatenate(xs, axis=axis)),
@@ -144,6 +153,43 @@ def test_broadcast_to_like_a_tensor_with_none_dims(rng):
         np.testing.assert_allclose(got_s, vx * rows)
     with pytest.raises(sg.ShapeError, match="broadcast_to"):
         sg.apply("broadcast_to", [like, g.placeholder("z", (2, 4))], shape=None)
+
+
+@pytest.mark.parametrize("build, words", [
+    (lambda x: sg.squeeze(x), ["squeeze", "(?, 1)", "axes"]),
+    (lambda x: sg.squeeze(x, 2), ["squeeze", "out of range"]),
+    (lambda x: sg.expand_dims(x, (0, 0)), ["expand_dims", "repeated"]),
+    (lambda x: sg.expand_dims(x, 3), ["expand_dims", "out of range"]),
+    (lambda x: sg.moveaxis(x, (0, 1), 0), ["moveaxis", "length"]),
+    (lambda x: sg.moveaxis(x, (0, 0), (0, 1)), ["moveaxis", "repeated"]),
+    (lambda x: sg.swapaxes(x, 0, 2), ["swapaxes", "out of range"]),
+])
+def test_axis_errors_name_the_op(build, words):
+    x = sg.Graph().placeholder("x", (None, 1))
+    with pytest.raises(sg.ShapeError) as e:
+        build(x)
+    for w in words:
+        assert w in str(e.value)
+
+
+def test_squeeze_of_an_unknown_dimension_is_checked_at_run_time(rng):
+    g = sg.Graph()
+    x = g.placeholder("x", (None, 3))
+    y = sg.squeeze(x, 0)
+    assert y.shape == (3,) and sg.squeeze(g.placeholder("w", (None, 1)), 1).shape == (None,)
+    np.testing.assert_array_equal(sg.evaluate(y, {x: np.ones((1, 3))}), np.ones(3))
+    with pytest.raises(sg.ShapeError, match="squeeze"):
+        sg.evaluate(y, {x: np.ones((2, 3))})
+    with pytest.raises(sg.ShapeError, match="squeeze"):
+        sg.squeeze(g.placeholder("z", (2, 3)), 0)
+
+
+def test_expand_dims_and_squeeze_params_are_canonical():
+    x = _x((2, 3))
+    assert sg.expand_dims(x, -1).params == sg.expand_dims(x, (2,)).params == {"axis": (2,)}
+    assert sg.expand_dims(x, [3, 0]).params == {"axis": (0, 3)}
+    assert sg.squeeze(_x((1, 2, 1))).params == sg.squeeze(_x((1, 2, 1)), (-1, 0)).params
+    assert sg.moveaxis(_x((2, 3, 4)), -1, 0).params == {"source": (2,), "destination": (0,)}
 
 
 def test_transpose_and_getitem_params_are_canonical():
