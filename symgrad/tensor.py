@@ -119,9 +119,6 @@ class Tensor:
                             "known only at run time; use .shape")
         return shape[0]
 
-    def __array__(self, dtype=None, copy=None):
-        raise TypeError(f"symbolic tensor {self.label} has no value until evaluated; "
-                        "use sg.evaluate")
 
     # -- operators -----------------------------------------------------------------------------
     def __add__(self, other): return _ops().add(self, other)
