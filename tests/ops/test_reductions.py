@@ -317,13 +317,15 @@ def test_var_and_std_with_no_degrees_of_freedom_give_numpy_inf_and_nan():
     g = sg.Graph()
     x = g.placeholder("x", (1, 3))
     v = np.ones((1, 3))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        for op in ("var", "std"):
-            y = getattr(sg, op)(x, axis=0, ddof=1)  # builds: 1 - 1 = 0 is NumPy's business
-            with pytest.warns(RuntimeWarning):
-                want = getattr(np, op)(v, axis=0, ddof=1)
-            np.testing.assert_array_equal(sg.evaluate(y, {x: v}), want)
-            sg.gradients(y.sum(), x)
+    for op in ("var", "std"):
+        y = getattr(sg, op)(x, axis=0, ddof=1)  # builds: 1 - 1 = 0 is NumPy's business
+        gx = sg.grad(y.sum(), x)
+        with (pytest.warns(RuntimeWarning, match="Degrees of freedom"),  # NumPy's, both times
+              np.errstate(divide="ignore", invalid="ignore")):
+            want = getattr(np, op)(v, axis=0, ddof=1)
+            got, grad = sg.evaluate([y, gx], {x: v})
+        np.testing.assert_array_equal(got, want)
+        assert not np.isfinite(grad).any()  # 2 (x - mean) / 0 and 0 / 0: not finite, as the value
     with pytest.raises(TypeError, match="ddof"):
         sg.var(x, ddof="1")
     assert sg.var(x, ddof=1.0).params == sg.var(x, ddof=1).params
