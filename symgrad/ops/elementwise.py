@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from functools import cache
 
 import numpy as np
-import scipy.special
 
 from ..shapes import broadcast
 from ..tensor import Tensor
@@ -24,22 +24,30 @@ def elementwise(
 ) -> OpDef:
     """Registers an elementwise op: NumPy broadcasting of all inputs, NumPy's result dtype.
 
-    Params (leaky_relu's slope, say) reach `compute` as keywords; `normalize` checks them.
+    An op with params (leaky_relu's slope, say) has a `normalize` that checks them; they reach
+    `compute` as keywords.
     """
 
     dtypes: dict[tuple, np.dtype] = {}  # result dtype by input dtypes; ranks do not matter here
 
-    def infer(inputs, **params):
+    def infer(inputs):
         shape = broadcast(name, *[t._a["shape"] for t in inputs])
         key = tuple([t._a["dtype"] for t in inputs])
-        if params:
-            key += tuple(params.items())
+        dtype = dtypes.get(key)
+        if dtype is None:
+            dtype = dtypes[key] = dtype_of(name, compute, inputs)
+        return shape, dtype
+
+    def infer_with_params(inputs, **params):  # kept apart: building nodes is a hot path
+        shape = broadcast(name, *[t._a["shape"] for t in inputs])
+        key = (*[t._a["dtype"] for t in inputs], *params.items())
         dtype = dtypes.get(key)
         if dtype is None:
             dtype = dtypes[key] = dtype_of(name, compute, inputs, **params)
         return shape, dtype
 
-    return register(OpDef(name, infer, compute, bprop, commutative=commutative, elementwise=True,
+    return register(OpDef(name, infer if normalize is None else infer_with_params, compute,
+                          bprop, commutative=commutative, elementwise=True,
                           bprop_wanted=bprop_wanted, normalize=normalize))
 
 
@@ -283,17 +291,30 @@ def _extreme(dtype: np.dtype, side: int) -> np.ndarray:
     return np.array(value, dtype)
 
 
-def _numpy_float(f: Callable) -> Callable:
-    """A SciPy function whose result has the float dtype NumPy's own give (np.exp: int8 ->
-    float16, float32 -> float32); SciPy has no float16 loops and would give float64."""
-    def compute(x):
-        return f(x).astype(np.result_type(x.dtype, np.float16), copy=False)
-    compute.__name__ = f.__name__
-    return compute
+@cache
+def _special():
+    """scipy.special, imported at first use: at import it would add half to `import symgrad`."""
+    import scipy.special
+
+    return scipy.special
+
+
+def _numpy_float(result, x):
+    """A SciPy result in the float dtype NumPy's own functions give (np.exp: int8 -> float16,
+    float32 -> float32); SciPy has no float16 loops and would give float64."""
+    return result.astype(np.result_type(x.dtype, np.float16), copy=False)
+
+
+def _erf(x):
+    return _numpy_float(_special().erf(x), x)
+
+
+def _erfc(x):
+    return _numpy_float(_special().erfc(x), x)
 
 
 def _gelu(x):
-    return x * scipy.special.ndtr(x)  # x Phi(x), exact; ndtr keeps precision for x << 0
+    return _numpy_float(x * _special().ndtr(x), x)  # x Phi(x); ndtr is precise for x << 0 too
 
 
 def _leaky_relu(x, *, slope):
@@ -360,12 +381,12 @@ elementwise("ceil", np.ceil, _zero)
 elementwise("round", np.round, _zero, normalize=_round_normalize)  # halves to even, as NumPy
 elementwise("trunc", np.trunc, _zero)
 elementwise("mod", np.mod, _mod_bprop, bprop_wanted=True)
-elementwise("erf", _numpy_float(scipy.special.erf),
+elementwise("erf", _erf,
             lambda out, g: (g * (exp(-square(out.inputs[0])) * _TWO_OVER_SQRT_PI),))
-elementwise("erfc", _numpy_float(scipy.special.erfc),
+elementwise("erfc", _erfc,
             lambda out, g: (-(g * (exp(-square(out.inputs[0])) * _TWO_OVER_SQRT_PI)),))
 # gelu(x) = x Phi(x): d = Phi(x) + x phi(x), with Phi(x) = erfc(-x / sqrt 2) / 2
-elementwise("gelu", _numpy_float(_gelu), lambda out, g: (g * (
+elementwise("gelu", _gelu, lambda out, g: (g * (
     erfc(out.inputs[0] * -math.sqrt(0.5)) * 0.5
     + out.inputs[0] * exp(square(out.inputs[0]) * -0.5) * _ONE_OVER_SQRT_2PI),))
 # leaky_relu'(0) = slope and elu'(0) = alpha: the side x <= 0, as relu'(0) = 0

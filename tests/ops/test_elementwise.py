@@ -1,6 +1,8 @@
 """ops/elementwise.py: every elementwise op and comparison against NumPy, broadcasting, dtypes."""
 
 import math
+import subprocess
+import sys
 
 import mpmath
 import numpy as np
@@ -460,3 +462,11 @@ def test_reciprocal_of_integers_is_a_float_as_one_over_x():
     out = sg.reciprocal(i)
     assert out.dtype == np.float64
     np.testing.assert_array_equal(sg.evaluate(out, {i: [1, 2, 4]}), [1.0, 0.5, 0.25])
+
+
+def test_import_symgrad_leaves_scipy_until_an_op_needs_it():
+    code = ("import sys, numpy as np, symgrad as sg; assert 'scipy' not in sys.modules; "
+            "x = sg.Graph().placeholder('x', (2,)); y = sg.erf(x); "
+            "assert 'scipy.special' in sys.modules; print(sg.evaluate(y, {x: [0.0, 1.0]})[1])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert float(out.stdout) == pytest.approx(math.erf(1.0), rel=1e-15)
