@@ -230,8 +230,8 @@ def _norm(x, *, axis=None, keepdims=False):
 def _norm_bprop(out, g):
     # d |x| = x dx / |x|; 0 at x = 0 (a subgradient, as abs'(0) = 0; JAX's "safe norm")
     x, p = out.inputs[0], out.params
-    return ((_kept(g, x, p["axis"], p["keepdims"]) / _safe(_kept(out, x, p["axis"],
-                                                                   p["keepdims"]))) * x,)
+    length = _safe(_kept(out, x, p["axis"], p["keepdims"]))
+    return ((_kept(g, x, p["axis"], p["keepdims"]) / length) * x,)
 
 
 def _logsumexp(x, axis=None, keepdims=False):
