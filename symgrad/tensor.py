@@ -154,6 +154,27 @@ class Tensor:
     def max(self, axis=None, keepdims: bool = False) -> Tensor:
         return _ops().max(self, axis=axis, keepdims=keepdims)
 
+    def min(self, axis=None, keepdims: bool = False) -> Tensor:
+        return _ops().min(self, axis=axis, keepdims=keepdims)
+
+    def prod(self, axis=None, keepdims: bool = False) -> Tensor:
+        return _ops().prod(self, axis=axis, keepdims=keepdims)
+
+    def var(self, axis=None, keepdims: bool = False, *, ddof=0) -> Tensor:
+        return _ops().var(self, axis=axis, keepdims=keepdims, ddof=ddof)
+
+    def std(self, axis=None, keepdims: bool = False, *, ddof=0) -> Tensor:
+        return _ops().std(self, axis=axis, keepdims=keepdims, ddof=ddof)
+
+    def argmax(self, axis=None, keepdims: bool = False) -> Tensor:
+        return _ops().argmax(self, axis=axis, keepdims=keepdims)
+
+    def argmin(self, axis=None, keepdims: bool = False) -> Tensor:
+        return _ops().argmin(self, axis=axis, keepdims=keepdims)
+
+    def clip(self, lo=None, hi=None) -> Tensor:
+        return _ops().clip(self, lo, hi)
+
     def reshape(self, *shape) -> Tensor:
         """`t.reshape((2, 3))` or `t.reshape(2, 3)`, as NumPy takes both."""
         if not shape:

@@ -1,12 +1,15 @@
-"""Network operations: softmax, log_softmax and softmax_cross_entropy (probabilities or indices)."""
+"""Network operations: softmax, log_softmax and softmax_cross_entropy (probabilities or indices).
+
+softmax and log_softmax normalise over one axis, several (a tuple) or all (None), as logsumexp.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
 from ..errors import ShapeError
-from ..shapes import dims_match, float_dtype, is_float, normalize_axis, promote, show
-from .base import BadInput, OpDef, apply, register
+from ..shapes import dims_match, float_dtype, is_float, normalize_axes, promote, show
+from .base import BadInput, OpDef, apply, dtype_of, register
 from .elementwise import exp, no_grad
 from .reductions import _logsumexp
 from .shape import expand_dims
@@ -42,13 +45,16 @@ def _log_softmax(x, *, axis):
     return x - _logsumexp(x, axis=axis, keepdims=True)
 
 
-def _float_same_shape(inputs, axis):
-    x = inputs[0]
-    return x.shape, float_dtype(x.dtype)
+def _same_shape(name, compute):
+    # the dtype NumPy's exp gives: integers to a float (int8 to float16), float32 stays
+    return lambda inputs, axis: (inputs[0].shape, dtype_of(name, compute, inputs, axis=axis))
 
 
 def _normalize_axis(name):
-    return lambda inputs, axis=-1: {"axis": normalize_axis(name, axis, inputs[0].ndim)}
+    def normalize(inputs, axis=-1):
+        axes = normalize_axes(name, axis, inputs[0].ndim)  # None: all axes
+        return {"axis": axes[0] if axes is not None and len(axes) == 1 else axes}
+    return normalize
 
 
 def _softmax_bprop(out, g):
@@ -61,10 +67,10 @@ def _log_softmax_bprop(out, g):
     return (g - exp(out) * g.sum(axis=axis, keepdims=True),)
 
 
-register(OpDef("softmax", _float_same_shape, _softmax, _softmax_bprop,
+register(OpDef("softmax", _same_shape("softmax", _softmax), _softmax, _softmax_bprop,
                normalize=_normalize_axis("softmax")))
-register(OpDef("log_softmax", _float_same_shape, _log_softmax, _log_softmax_bprop,
-               normalize=_normalize_axis("log_softmax")))
+register(OpDef("log_softmax", _same_shape("log_softmax", _log_softmax), _log_softmax,
+               _log_softmax_bprop, normalize=_normalize_axis("log_softmax")))
 
 
 def _is_index(labels) -> bool:

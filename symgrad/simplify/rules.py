@@ -210,8 +210,8 @@ def _log_softmax_grad(m: Match) -> Tensor | None:
     # g - softmax(z) sum(g) with g = G p, G one value per row: -G (softmax(z) sum(p) - p),
     # the gradient of softmax cross-entropy as book 6.5.9 gives it
     axis = _one_axis(m["a"])
-    if _one_axis(m["b"]) != axis:
-        return None
+    if not isinstance(axis, int) or _one_axis(m["b"]) != axis:
+        return None  # over several axes: left as it is
     z = m["z"]
     factor, p = _row_factor(m["g"], axis)
     if p.shape != z.shape:

@@ -19,7 +19,7 @@ import symgrad as sg
 FAMILIES = ("elementwise", "reductions", "shape", "rearrange", "matrix", "contract", "indexing",
             "updates", "linalg", "nn", "control")
 DOMAINS = ("normal", "positive", "away_from_zero", "distinct", "index", "bool", "probs", "spd",
-           "well_conditioned")
+           "well_conditioned", "unit", "above_one")
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,10 @@ class InputSpec:
             x = rng.choice([-1.0, 1.0], shape) * rng.uniform(0.3, 2.0, shape)
         elif self.domain == "distinct":  # max, min, argmax: no ties, gaps of at least 0.4
             x = (rng.permutation(n) * 0.5 + rng.uniform(0, 0.1, n) - n / 4).reshape(shape)
+        elif self.domain == "unit":  # arcsin, arctanh, tan: |x| < 1, away from the poles at +-1
+            x = rng.uniform(-0.9, 0.9, shape)
+        elif self.domain == "above_one":  # arccosh: x > 1, away from the pole of its derivative
+            x = rng.uniform(1.2, 3.0, shape)
         elif self.domain == "index":
             x = rng.integers(0, self.high, shape)
         elif self.domain == "bool":
@@ -83,6 +87,14 @@ def away_from_zero(shape, dtype="float64", **kw) -> InputSpec:
 
 def distinct(shape, dtype="float64", **kw) -> InputSpec:
     return InputSpec(tuple(shape), dtype, "distinct", **kw)
+
+
+def unit(shape, dtype="float64", **kw) -> InputSpec:
+    return InputSpec(tuple(shape), dtype, "unit", **kw)
+
+
+def above_one(shape, dtype="float64", **kw) -> InputSpec:
+    return InputSpec(tuple(shape), dtype, "above_one", **kw)
 
 
 def index(shape, high, dtype="int64", **kw) -> InputSpec:
@@ -220,3 +232,25 @@ def by_id(cases: list[OpCase]):
 def float32_cases(cases: list[OpCase]) -> list[OpCase]:
     """The cases that have a float64 input, turned float32."""
     return [c.as_float32() for c in cases if any(s.dtype == "float64" for s in c.inputs)]
+
+
+DTYPES = ("bool", "int8", "uint8", "int32", "int64", "float16", "float32", "float64")
+
+
+def check_dtype(build: Callable[..., sg.Tensor], arity: int, dtype: str) -> np.dtype | None:
+    """An op's declared dtype is the dtype its compute returns, for an input dtype it accepts;
+    one it cannot take raises ShapeError when the node is built (then None is returned).
+    A float input keeps its precision (float16 stays float16, float32 float32)."""
+    g = sg.Graph()
+    xs = [g.placeholder(f"x{i}", (2, 3), dtype) for i in range(arity)]
+    try:
+        out = build(*xs)
+    except sg.ShapeError:
+        return None
+    value = np.arange(1, 7).reshape(2, 3).astype(dtype)
+    with np.errstate(all="ignore"):  # domains do not matter here, dtypes do
+        got = sg.evaluate(out, dict.fromkeys(xs, value))
+    assert got.dtype == out.dtype, f"infer says {out.dtype}, compute gives {got.dtype}"
+    if np.dtype(dtype).kind == "f" and got.dtype.kind == "f":
+        assert got.dtype == dtype, f"{dtype} input, {got.dtype} result"
+    return out.dtype

@@ -1,7 +1,13 @@
 """ops/elementwise.py: every elementwise op and comparison against NumPy, broadcasting, dtypes."""
 
+import math
+import subprocess
+import sys
+
+import mpmath
 import numpy as np
 import pytest
+import scipy.special
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -9,17 +15,25 @@ from hypothesis.extra import numpy as hnp
 import symgrad as sg
 
 from .cases import (
+    DTYPES,
     OpCase,
+    above_one,
     away_from_zero,
     boolean,
+    check_dtype,
     index,
     normal,
     positive,
+    unit,
 )
 
 
 def _sigmoid(x):
     return 1 / (1 + np.exp(-x))
+
+
+def _gelu(x):
+    return x * 0.5 * (1 + scipy.special.erf(x / math.sqrt(2)))  # another form than symgrad's
 
 
 CASES = [
@@ -47,6 +61,47 @@ CASES = [
     OpCase("sigmoid", [normal((2, 3))], reference=_sigmoid),
     OpCase("relu", [away_from_zero((4,))], reference=lambda x: np.where(x > 0, x, 0)),
     OpCase("softplus", [normal((2, 3))], reference=lambda x: np.log1p(np.exp(x))),
+    OpCase("expm1", [normal((2, 3))], reference=np.expm1),
+    OpCase("exp2", [normal((2, 3))], reference=np.exp2),
+    OpCase("log2", [positive((3, 2))], reference=np.log2),
+    OpCase("log10", [positive((3, 2))], reference=np.log10),
+    OpCase("reciprocal", [away_from_zero((3, 2))], reference=np.reciprocal),
+    OpCase("tan", [unit((2, 3))], reference=np.tan),                           # no pole near
+    OpCase("arcsin", [unit((2, 3))], reference=np.arcsin),                     # |x| < 1
+    OpCase("arccos", [unit((2, 3))], reference=np.arccos),
+    OpCase("arctan", [normal((2, 3))], reference=np.arctan),
+    OpCase("arctan2", [normal((2, 3)), away_from_zero((3,))], reference=np.arctan2),
+    OpCase("sinh", [normal((2, 3))], reference=np.sinh),
+    OpCase("cosh", [normal((2, 3))], reference=np.cosh),
+    OpCase("arcsinh", [normal((2, 3))], reference=np.arcsinh),
+    OpCase("arccosh", [above_one((2, 3))], reference=np.arccosh),             # x > 1
+    OpCase("arctanh", [unit((2, 3))], reference=np.arctanh),
+    OpCase("hypot", [normal((2, 3)), normal((2, 1))], reference=np.hypot),
+    OpCase("logaddexp", [normal((2, 3)), normal((3,))], reference=np.logaddexp),
+    OpCase("clip", [normal((3, 4))], {"lo": -0.5, "hi": 0.5},
+           reference=lambda x, lo, hi: np.clip(x, lo, hi)),
+    OpCase("clip", [normal((5,))], {"hi": 0.3}, label="no-lo",
+           reference=lambda x, hi: np.clip(x, None, hi)),
+    # tensor bounds, broadcast; lo > hi at some elements (np.clip gives hi there)
+    OpCase("clip", [normal((3, 4)), normal((4,)), normal((3, 1))], label="tensor-bounds",
+           builder=lambda x, lo, hi: sg.clip(x, lo - 1, hi + 1),
+           reference=lambda x, lo, hi: np.clip(x, lo - 1, hi + 1)),
+    OpCase("floor", [normal((2, 3))], reference=np.floor),                     # derivative 0
+    OpCase("ceil", [normal((2, 3))], reference=np.ceil),
+    OpCase("round", [normal((2, 3))], reference=np.round),
+    OpCase("trunc", [normal((2, 3))], reference=np.trunc),
+    OpCase("mod", [normal((3, 4)), away_from_zero((4,))], reference=np.mod),
+    OpCase("erf", [normal((2, 3))], reference=scipy.special.erf),
+    OpCase("erfc", [normal((2, 3))], reference=scipy.special.erfc),
+    OpCase("gelu", [normal((2, 3))], reference=_gelu),
+    OpCase("leaky_relu", [away_from_zero((2, 3))],
+           reference=lambda x: np.where(x > 0, x, 0.01 * x)),
+    OpCase("leaky_relu", [away_from_zero((4,))], {"slope": 0.2}, label="slope",
+           reference=lambda x, slope: np.where(x > 0, x, slope * x)),
+    OpCase("elu", [away_from_zero((2, 3))], reference=lambda x: np.where(x > 0, x, np.expm1(x))),
+    OpCase("elu", [away_from_zero((4,))], {"alpha": 0.5}, label="alpha",
+           reference=lambda x, alpha: np.where(x > 0, x, alpha * np.expm1(x))),
+    OpCase("silu", [normal((2, 3))], reference=lambda x: x * _sigmoid(x)),
     OpCase("where", [boolean((3, 4)), normal((3, 4)), normal((4,))], reference=np.where),
     OpCase("where", [boolean((4,)), normal(()), normal((3, 1))], reference=np.where,
            label="broadcast"),
@@ -240,3 +295,178 @@ def test_where_dtype_comes_from_the_branches_as_in_numpy(a, b):
     got = sg.where(cond, *(x32 if v == "x32" else v for v in (a, b)))
     want = np.where(np.ones(3), *(np.ones(3, np.float32) if v == "x32" else v for v in (a, b)))
     assert got.dtype == want.dtype
+
+
+# -- the ops of issue 10: dtypes, and the points their rules single out -------------------------
+UNARY = ["expm1", "exp2", "log2", "log10", "reciprocal", "tan", "arcsin", "arccos", "arctan",
+         "sinh", "cosh", "arcsinh", "arccosh", "arctanh", "floor", "ceil", "round", "trunc",
+         "erf", "erfc", "gelu", "leaky_relu", "elu", "silu"]
+BINARY = ["arctan2", "hypot", "logaddexp", "mod"]
+CLIPS = {"clip-tensors": lambda x: sg.clip(x, x, x), "clip-numbers": lambda x: sg.clip(x, 0, 1),
+         "clip-no-lo": lambda x: sg.clip(x, None, 3)}
+BUILDS = {**{op: (getattr(sg, op), 1) for op in UNARY}, **{op: (getattr(sg, op), 2)
+                                                            for op in BINARY},
+          **{name: (f, 1) for name, f in CLIPS.items()}}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("op", list(BUILDS))
+def test_declared_dtype_is_computed_dtype(op, dtype):
+    build, arity = BUILDS[op]
+    check_dtype(build, arity, dtype)
+
+
+@pytest.mark.parametrize("dtype, want", [("int8", "float16"), ("int32", "float64"),
+                                         ("float16", "float16"), ("float32", "float32")])
+def test_erf_and_gelu_take_numpy_float_dtypes_not_scipy_ones(dtype, want):
+    g = sg.Graph()
+    x = g.placeholder("x", (3,), dtype)
+    for op in ("erf", "erfc", "gelu"):
+        assert getattr(sg, op)(x).dtype == want, op
+
+
+def test_clip_without_a_bound_keeps_integers():
+    g = sg.Graph()
+    x = g.placeholder("x", (4,), "int8")
+    out = sg.clip(x, None, 3)
+    assert out.dtype == np.int8
+    v = np.array([-128, 0, 3, 127], "int8")
+    np.testing.assert_array_equal(sg.evaluate(out, {x: v}), np.clip(v, None, 3))
+    np.testing.assert_array_equal(sg.evaluate(x.clip(-1), {x: v}), np.clip(v, -1, None))
+
+
+def _grads(y, xs, feed):
+    return [float(v) for v in sg.evaluate(sg.gradients(y, xs), feed)]
+
+
+@pytest.mark.parametrize("at, want", [
+    (-1.0, (0.0, 1.0, 0.0)),   # below: lo takes it
+    (0.0, (1.0, 0.0, 0.0)),    # at lo: x keeps all of it
+    (0.5, (1.0, 0.0, 0.0)),
+    (1.0, (1.0, 0.0, 0.0)),    # at hi: x keeps all of it
+    (2.0, (0.0, 0.0, 1.0)),    # above: hi takes it
+])
+def test_clip_gradient_at_and_beyond_the_bounds(at, want):
+    g = sg.Graph()
+    x, lo, hi = (g.placeholder(n) for n in ("x", "lo", "hi"))
+    assert _grads(sg.clip(x, lo, hi), [x, lo, hi], {x: at, lo: 0.0, hi: 1.0}) == list(want)
+
+
+def test_clip_with_crossed_bounds_gives_hi_and_its_gradient():
+    g = sg.Graph()
+    x, lo, hi = (g.placeholder(n) for n in ("x", "lo", "hi"))
+    y = sg.clip(x, lo, hi)
+    for at in (-5.0, 0.5, 5.0):  # lo = 1 > hi = 0: np.clip gives hi everywhere
+        feed = {x: at, lo: 1.0, hi: 0.0}
+        assert float(sg.evaluate(y, feed)) == np.clip(at, 1.0, 0.0) == 0.0
+        assert _grads(y, [x, lo, hi], feed) == [0.0, 0.0, 1.0]
+
+
+@pytest.mark.parametrize("xv, yv", [(5.5, 2.0), (-5.5, 2.0), (5.5, -2.0), (-5.5, -2.0),
+                                    (4.0, 2.0), (-4.0, 2.0)])
+def test_mod_follows_numpy_and_takes_jax_derivatives(xv, yv):
+    """mod(x, y) = x - y floor(x / y): d/dx = 1 and d/dy = -floor(x / y), at a jump too."""
+    g = sg.Graph()
+    x, y = g.placeholder("x"), g.placeholder("y")
+    out = sg.mod(x, y)
+    assert float(sg.evaluate(out, {x: xv, y: yv})) == np.mod(xv, yv)
+    assert _grads(out, [x, y], {x: xv, y: yv}) == [1.0, -np.floor(xv / yv)]
+
+
+def test_round_halves_to_even_with_decimals_and_has_derivative_zero():
+    g = sg.Graph()
+    x = g.placeholder("x", (6,))
+    v = np.array([0.5, 1.5, 2.5, -0.5, 0.125, 1.25])
+    for decimals in (0, 1, 2):
+        out = sg.round(x, decimals)
+        np.testing.assert_array_equal(sg.evaluate(out, {x: v}), np.round(v, decimals))
+        np.testing.assert_array_equal(sg.evaluate(sg.grad(out.sum(), x), {x: v}), np.zeros(6))
+    assert sg.round(x, 1).params == sg.round(x, np.int64(1)).params
+    with pytest.raises(TypeError, match="decimals"):
+        sg.round(x, 0.5)
+
+
+def _mp(f, points):
+    return np.array([float(f(mpmath.mpf(float(p)))) for p in points])
+
+
+def test_erf_erfc_gelu_and_their_derivatives_against_mpmath():
+    mpmath.mp.dps = 40
+    points = np.array([-12.0, -6.0, -1.5, -1e-8, 0.0, 0.3, 2.0, 5.0, 26.0])
+    g = sg.Graph()
+    x = g.placeholder("x", (len(points),))
+    derf = lambda t: 2 / mpmath.sqrt(mpmath.pi) * mpmath.exp(-t * t)  # noqa: E731
+    cases = [("erf", mpmath.erf, derf), ("erfc", mpmath.erfc, lambda t: -derf(t)),
+             ("gelu", lambda t: t * mpmath.ncdf(t), lambda t: mpmath.ncdf(t) + t * mpmath.npdf(t))]
+    for op, f, df in cases:
+        y = getattr(sg, op)(x)
+        value, grad = sg.evaluate([y, sg.grad(y.sum(), x)], {x: points})
+        # relative precision in the tails too (erfc(26) ~ 6e-296, gelu(-12) ~ -2e-32), up to
+        # the condition number 2 x^2 of erfc there: 3e-14 at x = -12
+        np.testing.assert_allclose(value, _mp(f, points), rtol=5e-14, atol=0, err_msg=op)
+        np.testing.assert_allclose(grad, _mp(df, points), rtol=5e-14, atol=0, err_msg=op)
+
+
+@pytest.mark.parametrize("op, at, exact", [
+    ("arccosh", 1 + 2.0**-33, lambda t: 1 / mpmath.sqrt(t * t - 1)),   # near the pole at 1
+    ("arcsin", 1 - 2.0**-33, lambda t: 1 / mpmath.sqrt(1 - t * t)),
+    ("arccos", -1 + 2.0**-33, lambda t: -1 / mpmath.sqrt(1 - t * t)),
+    ("arctanh", 1 - 2.0**-33, lambda t: 1 / (1 - t * t)),
+    ("arcsinh", 1e200, lambda t: 1 / mpmath.sqrt(t * t + 1)),           # x^2 would overflow
+    ("expm1", -60.0, mpmath.exp),                                         # out + 1 would be 0
+])
+def test_derivatives_keep_relative_precision_where_naive_forms_lose_it(op, at, exact):
+    mpmath.mp.dps = 40
+    g = sg.Graph()
+    x = g.placeholder("x")
+    got = float(sg.evaluate(sg.grad(getattr(sg, op)(x), x), {x: at}))
+    assert got == pytest.approx(float(exact(mpmath.mpf(at))), rel=1e-13)
+
+
+def test_logaddexp_gradient_at_infinities_and_ties():
+    g = sg.Graph()
+    x, y = g.placeholder("x"), g.placeholder("y")
+    out = sg.logaddexp(x, y)
+    inf = np.inf
+    for xv, yv, want in [(-inf, -inf, [0.5, 0.5]), (inf, inf, [0.5, 0.5]), (inf, 0.0, [1, 0]),
+                         (-inf, 0.0, [0, 1]), (inf, -inf, [1, 0]), (1.0, 1.0, [0.5, 0.5]),
+                         (800.0, 0.0, [1, 0])]:
+        with np.errstate(invalid="ignore"):  # x - y = inf - inf in the branch not taken
+            assert _grads(out, [x, y], {x: xv, y: yv}) == want, (xv, yv)
+    # at a finite tie the second derivative is s (1 - s) = 1/4, not cut by the tie rule
+    d2 = sg.grad(sg.grad(out, x), x)
+    assert float(sg.evaluate(d2, {x: 1.0, y: 1.0})) == 0.25
+
+
+@pytest.mark.parametrize("op", ["hypot", "arctan2"])
+def test_hypot_and_arctan2_have_gradient_zero_at_the_origin(op):
+    g = sg.Graph()
+    x, y = g.placeholder("x"), g.placeholder("y")
+    assert _grads(getattr(sg, op)(x, y), [x, y], {x: 0.0, y: 0.0}) == [0.0, 0.0]
+
+
+def test_leaky_relu_and_elu_at_zero_take_the_left_slope():
+    """As relu'(0) = 0: the slope of the side x <= 0 (TensorFlow's and PyTorch's choice)."""
+    g = sg.Graph()
+    x = g.placeholder("x")
+    for y, want in [(sg.leaky_relu(x), 0.01), (sg.leaky_relu(x, 0.3), 0.3), (sg.elu(x, 0.5), 0.5)]:
+        assert float(sg.evaluate(sg.grad(y, x), {x: 0.0})) == want
+    assert sg.leaky_relu(x, 1).params == sg.leaky_relu(x, 1.0).params  # one node
+    with pytest.raises(TypeError, match="slope"):
+        sg.leaky_relu(x, "0.1")
+
+
+def test_reciprocal_of_integers_is_a_float_as_one_over_x():
+    g = sg.Graph()
+    i = g.placeholder("i", (3,), "int64")
+    out = sg.reciprocal(i)
+    assert out.dtype == np.float64
+    np.testing.assert_array_equal(sg.evaluate(out, {i: [1, 2, 4]}), [1.0, 0.5, 0.25])
+
+
+def test_import_symgrad_leaves_scipy_until_an_op_needs_it():
+    code = ("import sys, numpy as np, symgrad as sg; assert 'scipy' not in sys.modules; "
+            "x = sg.Graph().placeholder('x', (2,)); y = sg.erf(x); "
+            "assert 'scipy.special' in sys.modules; print(sg.evaluate(y, {x: [0.0, 1.0]})[1])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert float(out.stdout) == pytest.approx(math.erf(1.0), rel=1e-15)

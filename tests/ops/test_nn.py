@@ -5,7 +5,7 @@ import pytest
 
 import symgrad as sg
 
-from .cases import OpCase, index, normal, probs
+from .cases import DTYPES, OpCase, check_dtype, index, normal, probs
 
 
 def _log_softmax(x, axis=-1):
@@ -27,6 +27,10 @@ CASES = [
     OpCase("softmax", [normal((3, 4))], {"axis": 0}, _softmax, label="axis0"),
     OpCase("log_softmax", [normal((3, 4))], reference=_log_softmax),
     OpCase("log_softmax", [normal((2, 3, 4))], {"axis": 1}, _log_softmax, label="axis1"),
+    OpCase("softmax", [normal((2, 3, 4))], {"axis": (0, 2)}, _softmax, label="axes"),
+    OpCase("softmax", [normal((3, 4))], {"axis": None}, _softmax, label="all"),
+    OpCase("log_softmax", [normal((2, 3, 4))], {"axis": (-1, 1)}, _log_softmax, label="axes"),
+    OpCase("log_softmax", [normal((3, 4))], {"axis": None}, _log_softmax, label="all"),
     OpCase("softmax_cross_entropy", [normal((4, 5)), probs((4, 5))], reference=_sce),
     OpCase("softmax_cross_entropy", [normal((2, 3, 4)), probs((2, 3, 4))], reference=_sce,
            label="batch"),
@@ -113,3 +117,30 @@ def test_integer_inputs_do_not_wrap_around(op, dtype):
     assert got.dtype == t.dtype == np.float64
     np.testing.assert_allclose(got, want)
     assert np.isfinite(got).all()
+
+
+BUILDS = {
+    "softmax": lambda x: sg.softmax(x), "softmax-axes": lambda x: sg.softmax(x, axis=(0, 1)),
+    "log_softmax-all": lambda x: sg.log_softmax(x, axis=None),
+    "logsumexp-axes": lambda x: sg.logsumexp(x, axis=(1, 0), keepdims=True),
+}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("op", list(BUILDS))
+def test_declared_dtype_is_computed_dtype(op, dtype):
+    got = check_dtype(BUILDS[op], 1, dtype)
+    assert got is not None  # integers and booleans are taken as float64 (no wrap-around)
+
+
+@pytest.mark.parametrize("axis", [(0, 2), (-1, 0), None])
+def test_softmax_over_several_axes_normalises_them_together(axis, rng):
+    g = sg.Graph()
+    x = g.placeholder("x", (2, 3, 4), "float32")
+    v = rng.standard_normal((2, 3, 4)).astype("float32") * 30
+    p, lp = sg.evaluate([sg.softmax(x, axis), sg.log_softmax(x, axis)], {x: v})
+    assert p.dtype == lp.dtype == np.float32
+    np.testing.assert_allclose(p.sum(axis=axis), 1, rtol=1e-5)
+    np.testing.assert_allclose(np.exp(lp), p, rtol=1e-5, atol=1e-30)
+    assert sg.softmax(x, (2, 0)).params == sg.softmax(x, (0, -1)).params
+    assert sg.softmax(x, (2,)).params == sg.softmax(x, -1).params
