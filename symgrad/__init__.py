@@ -2,6 +2,8 @@
 
 from .errors import FeedError, FormatError, GradientError, GraphError, ShapeError, SymgradError
 from .evaluate import Function, evaluate, function
+from .export.dot import to_dot, write_dot
+from .export.text import debugprint
 from .grad import grad, gradients, hessian, hvp, jacobian, jvp
 from .graph import Graph
 from .ops import *  # noqa: F403 - the builders of API.md, listed in ops.__all__
@@ -12,6 +14,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "FeedError", "FormatError", "Function", "GradientError", "Graph", "GraphError", "ShapeError",
-    "SymgradError", "Tensor", "evaluate", "function", "grad", "gradients", "hessian", "hvp",
-    "jacobian", "jvp", *_op_names,
+    "SymgradError", "Tensor", "debugprint", "evaluate", "function", "grad", "gradients",
+    "hessian", "hvp", "jacobian", "jvp", "to_dot", "write_dot", *_op_names,
 ]

@@ -62,6 +62,12 @@ class Graph:
     def __repr__(self) -> str:
         return f"<symgrad.Graph with {self.nx.number_of_nodes()} nodes>"
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        """In Jupyter: a picture of the whole graph (export/jupyter.py)."""
+        from .export.jupyter import drawing  # late: exporters build on graph and ops
+
+        return drawing(self)._repr_mimebundle_(include, exclude)
+
     @property
     def next_id(self) -> int:
         """The id the next node will get: nodes added later have ids at least this."""
