@@ -104,19 +104,6 @@ def _number(x: Any, digits: int = 4) -> str:
     return str(x)
 
 
-def provenance(a: dict) -> str:
-    """Where a node comes from when not the user's: `gradient 1 of #6` (pass 1, the rule of
-    node 6), `simplify`."""
-    if a["origin"] == "user":
-        return ""
-    words = [a["origin"]]
-    if a.get("grad_pass") is not None:
-        words.append(str(a["grad_pass"]))
-    if a.get("grad_of") is not None:
-        words.append(f"of #{a['grad_of']}")
-    return " ".join(words)
-
-
 def result_marks(graph: Graph) -> dict[int, list[str]]:
     """For each node that `gradients` returned: what it is the derivative of, `∂J/∂W1`."""
     nodes = graph.nx.nodes

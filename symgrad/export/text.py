@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .describe import head, is_small, provenance, result_marks, select, shape_text, value_text
+from .describe import head, is_small, result_marks, select, shape_text, value_text
 
 
 def debugprint(ys: Any) -> str:
@@ -12,10 +12,10 @@ def debugprint(ys: Any) -> str:
 
     A line reads `op{params} #id 'name' shape dtype [origin]`. A small constant shows its
     value after the name (`= 0.01`), a multi-output node the shape and dtype of each output,
-    and a node that is not the user's where it comes from (`[gradient 1 of #6]`: derivative
-    pass 1, the rule of node 6). A result of `gradients` ends with what it is (`∂J/∂W1`). A
-    node met again is printed as `op #id 'name' (see above)`, without its inputs. Given a
-    Graph, every node that nothing consumes is a root.
+    and a node that is not the user's where it comes from (`[gradient, pass 1, rule of #6]`:
+    made by derivative pass 1, by the rule of node 6). A result of `gradients` ends with what
+    it is (`∂J/∂W1`). A node met again is printed as `op #id 'name' (see above)`, without its
+    inputs. Given a Graph, every node that nothing consumes is a root.
     """
     graph, roots, _ = select(ys, "debugprint")
     nodes = graph.nx.nodes
@@ -48,8 +48,16 @@ def _line(nid: int, a: dict, marks: Any) -> str:
     if is_small(a):
         words.append("= " + value_text(a["value"]).replace("\n", ""))
     words.append(f"-> {shape_text(a)}" if "outputs" in a else shape_text(a))
-    origin = provenance(a)
-    if origin:
-        words.append(f"[{origin}]")
+    if a["origin"] != "user":
+        words.append(f"[{_origin(a)}]")
     words.extend(marks)
     return " ".join(words)
+
+
+def _origin(a: dict) -> str:
+    words = [a["origin"]]
+    if a.get("grad_pass") is not None:
+        words.append(f"pass {a['grad_pass']}")
+    if a.get("grad_of") is not None:
+        words.append(f"rule of #{a['grad_of']}")
+    return ", ".join(words)

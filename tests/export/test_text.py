@@ -29,12 +29,12 @@ def test_derivative_nodes_show_their_pass_and_rule_and_results_what_they_are():
     y.name = "y"
     dx = sg.grad(y, x)
     assert sg.debugprint(dx) == """\
-multiply #9 (3,) float32 [gradient 1 of #1] ∂y/∂x
-├─ multiply #7 (1,) float32 [gradient 1 of #3]
-│  ├─ expand_dims{axis=(0,)} #6 (1,) float32 [gradient 1 of #4]
-│  │  └─ constant #5 = 1 () float32 [gradient 1 of #4]
+multiply #9 (3,) float32 [gradient, pass 1, rule of #1] ∂y/∂x
+├─ multiply #7 (1,) float32 [gradient, pass 1, rule of #3]
+│  ├─ expand_dims{axis=(0,)} #6 (1,) float32 [gradient, pass 1, rule of #4]
+│  │  └─ constant #5 = 1 () float32 [gradient, pass 1, rule of #4]
 │  └─ constant #2 = 2 () float32
-└─ cos #8 (3,) float32 [gradient 1 of #1]
+└─ cos #8 (3,) float32 [gradient, pass 1, rule of #1]
    └─ placeholder #0 'x' (3,) float32"""
 
 
@@ -51,12 +51,12 @@ sum{axis=None, keepdims=False} #4 'y' () float64
    ├─ sin #1 (3,) float64
    │  └─ placeholder #0 'x' (3,) float64
    └─ constant #2 = 2 () float64
-multiply #9 (3,) float64 [gradient 1 of #1] ∂y/∂x
-├─ multiply #7 (1,) float64 [gradient 1 of #3]
-│  ├─ expand_dims{axis=(0,)} #6 (1,) float64 [gradient 1 of #4]
-│  │  └─ constant #5 = 1 () float64 [gradient 1 of #4]
+multiply #9 (3,) float64 [gradient, pass 1, rule of #1] ∂y/∂x
+├─ multiply #7 (1,) float64 [gradient, pass 1, rule of #3]
+│  ├─ expand_dims{axis=(0,)} #6 (1,) float64 [gradient, pass 1, rule of #4]
+│  │  └─ constant #5 = 1 () float64 [gradient, pass 1, rule of #4]
 │  └─ constant #2 (see above)
-└─ cos #8 (3,) float64 [gradient 1 of #1]
+└─ cos #8 (3,) float64 [gradient, pass 1, rule of #1]
    └─ placeholder #0 'x' (see above)"""
     assert sg.debugprint([y, g.tensor(9)]) == whole
 
