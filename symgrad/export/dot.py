@@ -44,6 +44,7 @@ PASSES = (
     ("#f3e8ff", "#7e22ce", "#faf5ff"),  # purple
     ("#ffe4e6", "#be123c", "#fff5f6"),  # rose
 )
+UNKNOWN_PASS = ("#e0f2fe", "#0369a1", "#f0f9ff")  # derivative nodes that record no pass
 PLACEHOLDER_FILL = "#fef3c7"
 PROVENANCE_LINE = "#9ca3af"
 LABEL_PARAMS = 28  # longer params are left to the tooltip
@@ -172,15 +173,17 @@ def _fed_ids(graph: Graph, feed: Mapping, what: str) -> set[int]:
 
 # -- how it is drawn ---------------------------------------------------------------------------
 class _Picture:
-    """One pydot graph in the making: bands (clusters) made as their first node comes."""
+    """One pydot graph in the making: a band (cluster) per origin and pass, nodes, edges."""
 
     def __init__(self, graph: Graph, marks: dict[int, list[str]], values: dict[int, Any]):
         self.graph, self.marks, self.values = graph, marks, values
         self.nodes = graph.nx.nodes
-        self.dot = pydot.Dot("symgrad", graph_type="digraph", rankdir="TB", newrank="true",
-                             nodesep="0.25", ranksep="0.3", fontname="Helvetica")
-        self.dot.set_node_defaults(fontname="Helvetica", fontsize="11", margin="0.08,0.04")
-        self.dot.set_edge_defaults(arrowsize="0.6", fontname="Helvetica", fontsize="9")
+        self.dot = pydot.Dot("symgrad", graph_type="digraph", **_quoted(
+            rankdir="TB", newrank="true", nodesep="0.25", ranksep="0.3", fontname="Helvetica"))
+        self.dot.set_node_defaults(**_quoted(fontname="Helvetica", fontsize="11",
+                                             margin="0.08,0.04"))
+        self.dot.set_edge_defaults(**_quoted(arrowsize="0.6", fontname="Helvetica",
+                                             fontsize="9"))
         self.bands: dict[tuple, pydot.Cluster] = {}
         self.groups: dict[int, pydot.Cluster] = {}  # multi-output node -> its cluster
 
@@ -190,7 +193,7 @@ class _Picture:
             self.bands[key] = self._band_cluster(key)
             self.dot.add_subgraph(self.bands[key])
         for n in shown:
-            self._container(n).add_node(pydot.Node(f"n{n}", **self._node_attrs(n)))
+            self._container(n).add_node(pydot.Node(f"n{n}", **_quoted(**self._node_attrs(n))))
         consumers: dict[int, set[int]] = {}  # as drawn: through hidden nodes
         for n in shown:
             for i in self._edges(n, source):
@@ -201,7 +204,7 @@ class _Picture:
 
     def _band_cluster(self, key: tuple) -> pydot.Cluster:
         kind, k = key
-        fill, line, bg = _colours(key)
+        _, line, bg = _colours(key)
         if kind == 0:
             name, label = "forward", "forward graph"
         elif kind == 1:
@@ -212,9 +215,9 @@ class _Picture:
                 label += ": " + ", ".join(dict.fromkeys(returned))
         else:
             name, label = "gradient", "derivatives"
-        return pydot.Cluster(name, label=_q(label), labeljust="l", style="filled,rounded",
-                             fillcolor=bg, color=line if kind else "#d1d5db",
-                             fontcolor=line, fontsize="10", penwidth="0.8")
+        return pydot.Cluster(name, **_quoted(
+            label=label, labeljust="l", style="filled,rounded", fillcolor=bg,
+            color=line if kind else "#d1d5db", fontcolor=line, fontsize="10", penwidth="0.8"))
 
     def _container(self, n: int) -> pydot.Subgraph:
         """A node's band, or the small cluster that keeps a multi-output node with its outputs."""
@@ -229,15 +232,15 @@ class _Picture:
         group = self.groups.get(multi)
         if group is None:
             line = _colours(_band(a))[1]
-            group = self.groups[multi] = pydot.Cluster(f"n{multi}", label='""', color=line,
-                                                       style="dashed,rounded", penwidth="0.6")
+            group = self.groups[multi] = pydot.Cluster(f"n{multi}", **_quoted(
+                label="", color=line, style="dashed,rounded", penwidth="0.6"))
             band.add_subgraph(group)
         return group
 
     def _node_attrs(self, n: int) -> dict[str, str]:
         a = self.nodes[n]
         fill, line, _ = _colours(_band(a))
-        attrs = {"label": _q(self._label(n, a)), "tooltip": _q(self._tooltip(n, a)),
+        attrs = {"label": self._label(n, a), "tooltip": self._tooltip(n, a),
                  "color": line, "fillcolor": fill, "shape": "box", "style": "rounded,filled"}
         if a["op"] == PLACEHOLDER:
             attrs.update(shape="ellipse", style="filled",
@@ -293,7 +296,7 @@ class _Picture:
             attrs = {"color": line}
             if numbered:
                 attrs.update(label=str(k), fontcolor=line)
-            self.dot.add_edge(pydot.Edge(f"n{i}", f"n{n}", **attrs))
+            self.dot.add_edge(pydot.Edge(f"n{i}", f"n{n}", **_quoted(**attrs)))
         return sources
 
     def _provenance_edge(self, n: int, on: set[int], consumers: set[int]) -> None:
@@ -305,9 +308,9 @@ class _Picture:
             return
         if any(self.nodes[c].get("grad_of") == of for c in consumers):
             return
-        self.dot.add_edge(pydot.Edge(f"n{of}", f"n{n}", style="dotted", arrowhead="none",
-                                     color=PROVENANCE_LINE, constraint="false",
-                                     penwidth="0.7"))
+        self.dot.add_edge(pydot.Edge(f"n{of}", f"n{n}", **_quoted(
+            style="dotted", arrowhead="none", color=PROVENANCE_LINE, constraint="false",
+            penwidth="0.7")))
 
 
 def _band(a: dict) -> tuple[int, int]:
@@ -323,7 +326,7 @@ def _colours(key: tuple[int, int]) -> tuple[str, str, str]:
     kind, k = key
     if kind == 0:
         return FORWARD
-    return PASSES[(k - 1) % len(PASSES)] if kind == 1 else PASSES[-1]
+    return PASSES[(k - 1) % len(PASSES)] if kind == 1 else UNKNOWN_PASS
 
 
 def _short_head(a: dict) -> str:
@@ -335,8 +338,9 @@ def _short_head(a: dict) -> str:
     return f"{a['op']}{{{text if len(text) <= LABEL_PARAMS else '…'}}}"
 
 
-def _q(text: str) -> str:
-    """A DOT quoted string: backslash and quote escaped, line breaks as DOT's centred \\n.
-    Quoted here rather than left to pydot, whose quoting has changed between versions."""
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    return f'"{escaped}"'
+def _quoted(**attrs: str) -> dict[str, str]:
+    """DOT attributes as quoted strings: backslash and quote escaped, line breaks as DOT's
+    centred \\n. Quoted here, every one, rather than left to pydot, whose quoting has changed
+    between versions (pydot 2 left `style=rounded,filled` bare, which dot refuses)."""
+    return {k: '"' + v.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+            for k, v in attrs.items()}
