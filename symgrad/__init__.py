@@ -11,6 +11,8 @@ from .errors import (
     SymgradError,
 )
 from .evaluate import Function, evaluate, function
+from .export.dot import to_dot, write_dot
+from .export.text import debugprint
 from .grad import grad, gradients, hessian, hvp, jacobian, jvp
 from .graph import Graph
 from .ops import *  # noqa: F403 - the builders of API.md, listed in ops.__all__
@@ -22,7 +24,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "FeedError", "FormatError", "Function", "GradientError", "Graph", "GraphError",
-    "NonFiniteError", "ShapeError", "SymgradError", "Tensor", "evaluate", "function", "grad",
-    "gradients", "hessian", "hvp", "jacobian", "jvp", "DEFAULT_RULES", "Rule", "count_nodes",
-    "linalg", "simplify", *_op_names,
+    "NonFiniteError", "ShapeError", "SymgradError", "Tensor", "debugprint", "evaluate",
+    "function", "grad", "gradients", "hessian", "hvp", "jacobian", "jvp", "to_dot",
+    "write_dot", "DEFAULT_RULES", "Rule", "count_nodes", "linalg", "simplify", *_op_names,
 ]

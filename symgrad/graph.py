@@ -69,6 +69,12 @@ class Graph:
     def __deepcopy__(self, memo: dict) -> Graph:
         return self.__copy__()
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        """In Jupyter: a picture of the whole graph (export/jupyter.py)."""
+        from .export.jupyter import drawing  # late: exporters build on graph and ops
+
+        return drawing(self)._repr_mimebundle_(include, exclude)
+
     @property
     def next_id(self) -> int:
         """The id the next node will get: nodes added later have ids at least this."""

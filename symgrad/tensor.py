@@ -81,6 +81,12 @@ class Tensor:
         shape = show(self.shape) if self.shape is not None else "multi-output"
         return f"<Tensor {self.label} {shape} {self.dtype}>"
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        """In Jupyter: a picture of this tensor and its ancestors (export/jupyter.py)."""
+        from .export.jupyter import drawing  # late, as for ops: exporters build on Tensor
+
+        return drawing(self)._repr_mimebundle_(include, exclude)
+
     # -- identity, not arithmetic --------------------------------------------------------------
     def __hash__(self) -> int:
         return hash((id(self.graph), self.id))

@@ -1,0 +1,1 @@
+"""Looking at graphs and leaving symgrad: DOT pictures (dot.py), text listings (text.py)."""
