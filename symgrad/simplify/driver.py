@@ -234,11 +234,13 @@ class _Driver:
                                    f"{_names(self.recent)} keep rewriting each other")
             self.busy.add(nid)
             self.chain.append(rule.name)
+            self.new_of[nid] = nid  # what the replacement reads of the node itself: as it is
             try:
                 result = self.norm(r.id)
             finally:
                 self.busy.discard(nid)
                 self.chain.pop()
+            self.new_of[nid] = result
             if result in self.busy or result == nid:
                 self._cycle(nid)
             if self.trace is not None:

@@ -160,15 +160,15 @@ def _cost(p: Poly, powers: set) -> int:
     rest = {m: c for m, c in p.items() if m}
     if not rest:
         return 0
+    if len(rest) == 1:
+        ((m, c),) = rest.items()
+        n = _power_cost(m, powers) + (0 if c in (1.0, -1.0) else 1)
+        return n + (1 if const else (1 if c == -1.0 else 0))
     common = _common(rest)
     if common:
         inner = {_divide(m, common): c for m, c in rest.items()}
         n = _power_cost(common, powers) + 1 + _cost(inner, powers)
         return n + (1 if const else 0)
-    if len(rest) == 1:
-        ((m, c),) = rest.items()
-        n = _power_cost(m, powers) + (0 if c in (1.0, -1.0) else 1)
-        return n + (1 if const else (1 if c == -1.0 else 0))
     atom, k = _split_atom(rest)
     with_a = {_divide(m, ((atom, k),)): c for m, c in rest.items() if _has(m, atom)}
     without = {m: c for m, c in rest.items() if not _has(m, atom)}
@@ -249,12 +249,12 @@ class _Emitter:
         if not rest:
             return const
         common = _common(rest)
-        if common:
-            inner = {_divide(m, common): c for m, c in rest.items()}
-            body = self._times(self.monomial(common), self.emit(inner))
-        elif len(rest) == 1:
+        if len(rest) == 1:
             ((m, c),) = rest.items()
             body = self._times(self.monomial(m), c)
+        elif common:
+            inner = {_divide(m, common): c for m, c in rest.items()}
+            body = self._times(self.monomial(common), self.emit(inner))
         else:
             atom, k = _split_atom(rest)
             with_a = {_divide(m, ((atom, k),)): c for m, c in rest.items() if _has(m, atom)}

@@ -287,13 +287,14 @@ DEFAULT_RULES: list[Rule] = [
     # x (op) broadcast_to(s) -> x (op) s, where x gives the node its shape: no full array of s
     *[Rule(f"scalar_operand_{op}", (op, "x", ("broadcast_to", Const("s"))), _scalar_operand)
       for op in ("add", "subtract", "multiply", "divide", "maximum", "minimum")],
-    *[Rule(f"scalar_operand_{op}", (op, ("broadcast_to", Const("s")), "x"), _scalar_operand)
+    *[Rule(f"scalar_operand_{op}_left", (op, ("broadcast_to", Const("s")), "x"), _scalar_operand)
       for op in ("subtract", "divide")],
     # scalar arithmetic as one polynomial in its other nodes, in Horner form, when smaller
-    *[Rule("polynomial", (op, *"ab"[:arity]), polynomial_form, when=_scalar)
+    # (squares, powers and the fused tanh_grad, sigmoid_grad expand inside a region; as its
+    # root they never win, their inputs being simplified already, bottom-up)
+    *[Rule(f"polynomial_{op}", (op, *"ab"[:arity]), polynomial_form, when=_scalar)
       for op, arity in (("add", 2), ("subtract", 2), ("multiply", 2), ("divide", 2),
-                        ("power", 2), ("negative", 1), ("square", 1), ("tanh_grad", 2),
-                        ("sigmoid_grad", 2))],
+                        ("negative", 1))],
     # -- shapes that change nothing
     Rule("transpose_twice", ("transpose", ("transpose", "x", {"axes": "a"}), {"axes": "b"}),
          fitted(_transpose_twice)),
