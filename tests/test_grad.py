@@ -221,6 +221,11 @@ KINKS = [
     ("cumprod with a zero", lambda x: sg.cumprod(sg.stack([x * 0 + 2.0, x, x * 0 + 3.0])).sum(),
      0.0, 8.0),
     ("logaddexp of equal infinities", lambda x: sg.logaddexp(x, x), -np.inf, 1.0),  # 1/2 + 1/2
+    ("power in y at a zero base", lambda x: (x * 0) ** 2.0 + x.graph.constant(0.0) ** x, 2.0,
+     0.0),
+    ("power x**0 at 0", lambda x: x ** 0.0, 0.0, 0.0),
+    ("power x**0 at a subnormal", lambda x: x ** 0.0, 5e-324, 0.0),
+    ("power 0**x in x at 0", lambda x: x.graph.constant(0.0) ** x, 0.0, 0.0),
     ("arcsin at 1", lambda x: sg.arcsin(x), 1.0, np.inf),
     ("arccosh at 1", lambda x: sg.arccosh(x), 1.0, np.inf),
 ]
