@@ -157,6 +157,22 @@ def chain_graph(steps: int = CHAIN_STEPS, summed: bool = False) -> tuple[sg.Tens
     return x, y.sum() if summed else y
 
 
+def first_gradient(steps: int, v: np.ndarray, simplify: bool = True) -> dict:
+    """Build the chain, sg.gradients, sg.function, first call: seconds of each, and the result."""
+    gc.collect()
+    t0 = time.perf_counter()
+    x, loss = chain_graph(steps, summed=True)
+    t1 = time.perf_counter()
+    (gx,) = sg.gradients(loss, [x])
+    t2 = time.perf_counter()
+    f = sg.function([x], gx, simplify=simplify)
+    t3 = time.perf_counter()
+    value = f(v)
+    t4 = time.perf_counter()
+    return {"build": t1 - t0, "gradients": t2 - t1, "function": t3 - t2, "call": t4 - t3,
+            "total": t4 - t0, "f": f, "value": value}
+
+
 # -- report ----------------------------------------------------------------------------------------
 def blas_note() -> None:
     """NumPy and Python versions, the OpenBLAS variables, and the BLAS in use (threadpoolctl)."""

@@ -155,6 +155,22 @@ def bench_memory(quick: bool) -> dict:
         print(f"  {name:<10} peak {peak / nbytes:5.2f} arrays ({peak / 1e6:7.1f} MB), "
               f"left after the call {kept / nbytes:5.2f} (the result)")
     print(f"    results agree with numpy (np.allclose): {ok}; goal < 5 arrays")
+
+    m = 100_000 if quick else 1_000_000
+    print(f"\n    48 ops alternating sin, sin, sigmoid on {m:,} float64 (ufuncs writing in place "
+          "between calls that are not ufuncs)")
+    g = sg.Graph()
+    x = g.placeholder("x", (m,))
+    y = x
+    for k in range(48):
+        y = (sg.sin, sg.sin, sg.sigmoid)[k % 3](y)
+    f = sg.function([x], y)
+    v = np.linspace(-3.0, 3.0, m)
+    f(v)
+    for name, call in [("function", lambda: f(v)), ("evaluate", lambda: sg.evaluate(y, {x: v}))]:
+        peak, _ = peak_extra(call)
+        results[f"sigmoid {name}"] = peak / (8 * m)
+        print(f"  {name:<10} peak {peak / (8 * m):5.2f} arrays")
     return results
 
 
@@ -184,6 +200,10 @@ def main(argv: list[str] | None = None) -> int:
          f"{mem['function'] / mem['numpy']:.3f}", "< 5", mem["function"] < 5),
         ("3. memory, sg.evaluate (arrays)", f"{mem['evaluate']:.2f}", f"{mem['numpy']:.2f}",
          f"{mem['evaluate'] / mem['numpy']:.3f}", "< 5", mem["evaluate"] < 5),
+        ("3. memory, 48-op sin/sigmoid chain, function", f"{mem['sigmoid function']:.2f}", "",
+         "", "< 4", mem["sigmoid function"] < 4),
+        ("3. memory, 48-op sin/sigmoid chain, evaluate", f"{mem['sigmoid evaluate']:.2f}", "",
+         "", "< 4", mem["sigmoid evaluate"] < 4),
     ]
     print_summary("Summary (reference: hand-written NumPy; times: medians, ratio: median of "
                   "per-round ratios;\n         memory in arrays' worth, output counted, input not)",

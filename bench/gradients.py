@@ -30,6 +30,7 @@ from common import (
     N,
     blas_note,
     chain_graph,
+    first_gradient,
     fmt_time,
     git_note,
     interleaved,
@@ -250,22 +251,6 @@ def bench_pass(quick: bool) -> dict:
 
 
 # -- 5. build to first gradient, and the compiled gradient ---------------------------------------
-def first_gradient(steps: int, v: np.ndarray) -> dict:
-    """Build the chain, sg.gradients, sg.function, first call: seconds of each, and the result."""
-    gc.collect()
-    t0 = time.perf_counter()
-    x, loss = chain_graph(steps, summed=True)
-    t1 = time.perf_counter()
-    (gx,) = sg.gradients(loss, [x])
-    t2 = time.perf_counter()
-    f = sg.function([x], gx)
-    t3 = time.perf_counter()
-    value = f(v)
-    t4 = time.perf_counter()
-    return {"build": t1 - t0, "gradients": t2 - t1, "function": t3 - t2, "call": t4 - t3,
-            "total": t4 - t0, "f": f, "value": value}
-
-
 def plan_note(f: sg.Function) -> str:
     """Steps of the plan, and how many lines of Python it compiled to (if it compiled it)."""
     source = getattr(f, "source", None)

@@ -335,7 +335,7 @@ def simplified_plan(outputs: list[Tensor], inputs: list[Tensor], simplify: bool,
 
         rules = NO_FOLDING if check_finite else DEFAULT_RULES
         ids = simplify_ids(graph, [t.id for t in outputs], rules=rules,
-                           stop=[t.id for t in inputs])
+                           stop=[t.id for t in inputs], tidy=False)
         targets = [Tensor(graph, n) for n in ids]
     try:
         return make_plan(graph, targets, inputs)

@@ -63,9 +63,11 @@ def simplify(ys: Any, *, rules: Sequence[Rule] | None = None, trace: list | None
 
 
 def simplify_ids(graph: Graph, roots: list[int], *, rules: Sequence[Rule] | None = None,
-                 trace: list | None = None, stop: Iterable[int] = ()) -> list[int]:
+                 trace: list | None = None, stop: Iterable[int] = (), tidy: bool = True
+                 ) -> list[int]:
     """The simplified node of each root; `stop` nodes (fed at run time) stay as they are and
-    are not looked into. Nodes it made that no result needs are removed again."""
+    are not looked into. Nodes it made that no result needs are removed again (unless not
+    `tidy`: a caller that removes every new node itself)."""
     if rules is None:
         from .rules import DEFAULT_RULES
         rules = DEFAULT_RULES
@@ -81,7 +83,8 @@ def simplify_ids(graph: Graph, roots: list[int], *, rules: Sequence[Rule] | None
             out = driver.run(roots)
         finally:
             graph.current_origin, graph.current_grad_of, graph.current_grad_pass = saved
-        _drop_unneeded(graph, first_new, out)
+        if tidy:
+            _drop_unneeded(graph, first_new, out)
     return out
 
 
@@ -95,9 +98,11 @@ class _Driver:
         self.roots = roots
         self.new_of: dict[int, int] = {}  # node -> its simplified node
         self.table: dict[tuple, int] = {}  # merge key -> the node computing it
-        # constant -> the first constant of its value: merge keys use it, so equal constants
-        # make equal computations without their consumers being rebuilt
-        self.same_value: dict[int, int] = {}
+        # node -> the id merge keys use for it: its simplified node, or for a constant the
+        # first constant of its value (equal constants make equal computations without their
+        # consumers being rebuilt)
+        self.kid: dict[int, int] = {}
+        self.moved: set[int] = set()  # nodes whose simplified node is another
         self.busy: set[int] = set()  # nodes whose rules are being tried (cycle detection)
         self.chain: list[str] = []  # the rules whose replacements are being simplified
         self.recent: deque[str] = deque(maxlen=12)
@@ -108,7 +113,13 @@ class _Driver:
         for r in rules:
             self.by_op.setdefault(r.root_op, []).append((r, r.child_ops()))
         self.folders = self.by_op.pop(None, [])
+        # per op, what its rules look for at the node's inputs, to pass most nodes by fast:
+        # (input ops and "constant", ranks where a rule takes any inputs, a rule takes equal ones)
+        self.looks: dict[str, tuple[set, set | None, bool]] = {
+            op: _looks(pairs) for op, pairs in self.by_op.items()}
         self.candidates: dict[tuple, list[Rule]] = {}
+        self.head: dict[int, Any] = {}  # node -> what _candidates reads of it (see _head)
+        self.commutes: dict[str, bool] = {}
         self.scratch: dict = {}  # Match.scratch: what rules remember during this run
 
     def run(self, roots: list[int]) -> list[int]:
@@ -116,16 +127,21 @@ class _Driver:
         self.limit = 20 * len(order) + 10_000
         # what rules may ask about the run: the nodes it simplifies, the results, new ids
         self.scratch.update(live=set(order), roots=set(roots), first_new=self.graph.next_id)
-        norm = self.norm
+        new_of, norm = self.new_of, self.norm
         for nid in order:
-            norm(nid)
-        return [self.new_of[n] for n in roots]
+            if nid not in new_of:
+                norm(nid)
+        return [new_of[n] for n in roots]
 
     def norm(self, nid: int) -> int:
         """The simplified form of node nid (visiting it now if not yet)."""
         done = self.new_of.get(nid)
         if done is None:
             done = self.new_of[nid] = self._visit(nid)
+            if done != nid:
+                self.moved.add(nid)
+            kid = self.kid
+            kid[nid] = kid.get(done, done)
             if self.pending:
                 count = self._count_now()
                 self.trace.extend(Rewrite(*p, count) for p in self.pending)  # type: ignore
@@ -143,16 +159,27 @@ class _Driver:
             value = a["value"]
             if value.nbytes <= _SMALL_CONSTANT:
                 key = (CONSTANT, value.dtype.str, value.shape, value.tobytes())
-                self.same_value[nid] = table.setdefault(key, nid)
+                self.kid[nid] = table.setdefault(key, nid)
             return nid
         inputs = a["inputs"]
-        new_of = self.new_of
-        new_inputs = tuple([new_of.get(i) or self.norm(i) for i in inputs])
-        opdef = OPS[op]
+        kid = self.kid
+        try:  # inputs are visited before their consumers, except in a replacement's new nodes
+            keyed = tuple([kid[i] for i in inputs])
+        except KeyError:
+            for i in inputs:
+                self.norm(i)
+            keyed = tuple([kid[i] for i in inputs])
+        moved = self.moved
+        if moved and not moved.isdisjoint(inputs):
+            new_of = self.new_of
+            new_inputs = tuple([new_of[i] for i in inputs])
+        else:
+            new_inputs = inputs
         params = a["params"]
-        same_value = self.same_value
-        keyed = tuple([same_value.get(i, i) for i in new_inputs])
-        key = (op, tuple(sorted(keyed)) if opdef.commutative else keyed,
+        commutes = self.commutes.get(op)
+        if commutes is None:
+            commutes = self.commutes[op] = OPS[op].commutative
+        key = (op, tuple(sorted(keyed)) if commutes else keyed,
                params_key(params) if params else ())
         same = table.get(key)
         if same is not None:
@@ -170,7 +197,9 @@ class _Driver:
             nid = graph.add_node(op, new_inputs, a["shape"], a["dtype"], params, **extra)
             a = nodes[nid]
         table[key] = nid
-        rules = self._candidates(op, new_inputs)
+        if not self._may_match(op, new_inputs, a["shape"]):
+            return nid
+        rules = self._candidates(op, new_inputs, a["shape"])
         if not rules:
             return nid
         result = self._rewrite(nid, a, rules)
@@ -178,29 +207,53 @@ class _Driver:
             table[key] = result
         return result
 
-    def _candidates(self, op: str, inputs: tuple[int, ...]) -> list[Rule]:
+    def _candidates(self, op: str, inputs: tuple[int, ...], shape: tuple | None) -> list[Rule]:
         """The rules that may match a node of `op` with inputs like these (their ops, and the
         value of small constants), looked up once per combination."""
-        nodes, opaque = self.nodes, self.opaque
-        heads = []
-        for i in inputs:
-            a = nodes[i]
-            if i in opaque:
-                heads.append(PLACEHOLDER)
-            elif a["op"] == CONSTANT:
-                heads.append((CONSTANT, uniform_value(a["value"])))
-            else:
-                heads.append(a["op"])
-        key = (op, *heads)
+        head = self.head
+        heads = [h if (h := head.get(i)) is not None else self._head(i) for i in inputs]
+        key = (op, None if shape is None else len(shape), *heads)
         found = self.candidates.get(key)
         if found is None:
+            ndim = key[1]
             swap = len(heads) == 2 and OPS[op].commutative
             found = [r for r, want in self.by_op.get(op, ())
-                     if _fits(want, heads) or (swap and _fits(want, heads[::-1]))]
+                     if (r.ndim is None or r.ndim == ndim)
+                     and (_fits(want, heads) or (swap and _fits(want, heads[::-1])))]
             if heads and all(isinstance(h, tuple) for h in heads):
                 found += [r for r, _ in self.folders]
             self.candidates[key] = found
         return found
+
+    def _may_match(self, op: str, inputs: tuple[int, ...], shape: tuple | None) -> bool:
+        """Whether any rule may match here; False for most nodes, quickly."""
+        head = self.head
+        heads = [h if (h := head.get(i)) is not None else self._head(i) for i in inputs]
+        if self.folders and heads and all(type(h) is tuple for h in heads):
+            return True
+        looks = self.looks.get(op)
+        if looks is None:
+            return False  # no rule starts with this op
+        wanted, any_rank, equal = looks
+        if any_rank is not None and (not any_rank or (shape is not None and len(shape) in any_rank)
+                                     or None in any_rank):
+            return True
+        if equal and len(inputs) == 2 and inputs[0] == inputs[1]:
+            return True
+        return any((h if type(h) is str else CONSTANT) in wanted for h in heads)
+
+    def _head(self, nid: int) -> Any:
+        """What candidate lookups know of an input: its op, ("constant", its one value or
+        None), or "placeholder" for a node fed at run time."""
+        a = self.nodes[nid]
+        if nid in self.opaque:
+            h = PLACEHOLDER
+        elif a["op"] == CONSTANT:
+            h = (CONSTANT, uniform_value(a["value"]))
+        else:
+            h = a["op"]
+        self.head[nid] = h
+        return h
 
     def _rewrite(self, nid: int, a: dict, rules: list[Rule]) -> int:
         """Tries the rules at nid; the simplified form of the first replacement, else nid."""
@@ -235,12 +288,15 @@ class _Driver:
             self.busy.add(nid)
             self.chain.append(rule.name)
             self.new_of[nid] = nid  # what the replacement reads of the node itself: as it is
+            self.kid[nid] = nid
             try:
                 result = self.norm(r.id)
             finally:
                 self.busy.discard(nid)
                 self.chain.pop()
             self.new_of[nid] = result
+            self.kid[nid] = self.kid.get(result, result)
+            self.moved.add(nid)
             if result in self.busy or result == nid:
                 self._cycle(nid)
             if self.trace is not None:
@@ -274,6 +330,33 @@ class _Driver:
             seen.add(n)
             todo.extend(new_of.get(i, i) for i in nodes[n]["inputs"])
         return sum(1 for n in seen if nodes[n]["op"] not in (PLACEHOLDER, CONSTANT, "output"))
+
+
+def _looks(pairs: list[tuple[Rule, tuple]]) -> tuple[set, set | None, bool]:
+    """What the rules of one op look for at its inputs: the input heads they name, the ranks
+    at which some rule takes inputs of any kind (None: none does; an empty set: every rank),
+    and whether some rule takes two equal inputs (x, x)."""
+    wanted: set = set()
+    any_rank: set | None = None
+    equal = False
+    for rule, want in pairs:
+        named = [w for w in want if w is not None]
+        if named:
+            wanted.update(CONSTANT if isinstance(w, tuple) else w for w in named)
+        elif len(want) == 2 and _parts_equal(rule):
+            equal = True
+        else:
+            any_rank = set() if any_rank is None else any_rank
+            if rule.ndim is None:
+                any_rank.add(None)
+            else:
+                any_rank.add(rule.ndim)
+    return wanted, any_rank, equal
+
+
+def _parts_equal(rule: Rule) -> bool:
+    subs = [p for p in rule.pattern[1:] if not isinstance(p, dict)]
+    return len(subs) == 2 and subs[0] == subs[1]
 
 
 def _fits(want: tuple, heads: list) -> bool:

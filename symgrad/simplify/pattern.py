@@ -71,14 +71,16 @@ Replacement = Any  # a pattern, or Callable[[Match], Tensor | None]
 
 @dataclass(frozen=True)
 class Rule:
-    """A rewrite: where `pattern` matches a node (and `when(match)` holds), the node is
-    replaced by `replacement`: a pattern built from the match, or `replacement(match)`
-    returning a Tensor of the node's shape and dtype, or None to decline."""
+    """A rewrite: where `pattern` matches a node (of rank `ndim`, if given) and `when(match)`
+    holds, the node is replaced by `replacement`: a pattern built from the match, or
+    `replacement(match)` returning a Tensor of the node's shape and dtype, or None to
+    decline."""
 
     name: str
     pattern: Any
     replacement: Replacement
     when: Callable[[Match], bool] | None = None
+    ndim: int | None = None  # only nodes of this rank (checked before matching: cheap)
     matcher: Matcher | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -162,6 +164,8 @@ def compile_pattern(pattern: Any) -> Matcher:
     arity = len(children)
     want_params = _params_matcher(params) if params else None
     both_orders = arity == 2 and OPS[op].commutative if op in OPS else None
+    if arity == 2 and subs[0] == subs[1]:
+        both_orders = False  # (x, x): the swapped order matches exactly what this one does
 
     def match_tuple(nid: int, nodes: Any, binds: dict, pbinds: dict, opaque: Any) -> bool:
         a = nodes[nid]

@@ -100,10 +100,6 @@ def _scalar_operand(m: Match) -> Tensor | None:
                                   **node.params))(m)
 
 
-def _scalar(m: Match) -> bool:
-    return m.node.shape == ()
-
-
 def _static_same_shape(a: str) -> Callable[[Match], bool]:
     return lambda m: m[a].shape == m.node.shape and None not in m.node.shape
 
@@ -292,7 +288,7 @@ DEFAULT_RULES: list[Rule] = [
     # scalar arithmetic as one polynomial in its other nodes, in Horner form, when smaller
     # (squares, powers and the fused tanh_grad, sigmoid_grad expand inside a region; as its
     # root they never win, their inputs being simplified already, bottom-up)
-    *[Rule(f"polynomial_{op}", (op, *"ab"[:arity]), polynomial_form, when=_scalar)
+    *[Rule(f"polynomial_{op}", (op, *"ab"[:arity]), polynomial_form, ndim=0)
       for op, arity in (("add", 2), ("subtract", 2), ("multiply", 2), ("divide", 2),
                         ("negative", 1))],
     # -- shapes that change nothing
