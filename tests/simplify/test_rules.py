@@ -126,7 +126,7 @@ def _polynomial_at(op, s):
     return {
         "add": q + s,                          # s^2 + 2s -> s (s + 2)
         "subtract": q - s,                     # s^2
-        "multiply": (s + 1.0) * (s - 1.0),     # s^2 - 1
+        "multiply": (s * 3.0) * (s * 2.0),     # 6 s^2
         "divide": (s * s + s * s) / 2.0,       # s^2
         "negative": -(s * s - s),              # s (1 - s)
     }[op]
