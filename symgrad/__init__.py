@@ -4,6 +4,7 @@ from .errors import FeedError, FormatError, GradientError, GraphError, ShapeErro
 from .evaluate import Function, evaluate, function
 from .grad import grad, gradients, hessian, hvp, jacobian, jvp
 from .graph import Graph
+from .io import load, save
 from .ops import *  # noqa: F403 - the builders of API.md, listed in ops.__all__
 from .ops import __all__ as _op_names
 from .tensor import Tensor
@@ -13,5 +14,5 @@ __version__ = "0.1.0"
 __all__ = [
     "FeedError", "FormatError", "Function", "GradientError", "Graph", "GraphError", "ShapeError",
     "SymgradError", "Tensor", "evaluate", "function", "grad", "gradients", "hessian", "hvp",
-    "jacobian", "jvp", *_op_names,
+    "jacobian", "jvp", "load", "save", *_op_names,
 ]
