@@ -2,6 +2,7 @@
 
 from .errors import FeedError, FormatError, GradientError, GraphError, ShapeError, SymgradError
 from .evaluate import Function, evaluate, function
+from .export.sympy import from_sympy, to_sympy
 from .grad import grad, gradients, hessian, hvp, jacobian, jvp
 from .graph import Graph
 from .io import load, save
@@ -13,6 +14,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "FeedError", "FormatError", "Function", "GradientError", "Graph", "GraphError", "ShapeError",
-    "SymgradError", "Tensor", "evaluate", "function", "grad", "gradients", "hessian", "hvp",
-    "jacobian", "jvp", "load", "save", *_op_names,
+    "SymgradError", "Tensor", "evaluate", "from_sympy", "function", "grad", "gradients", "hessian",
+    "hvp", "jacobian", "jvp", "load", "save", "to_sympy", *_op_names,
 ]

@@ -1,0 +1,1 @@
+"""Leaving symgrad: graphs written in other systems' terms (SymPy expressions, sympy.py)."""
