@@ -275,7 +275,7 @@ def _load_node(graph: Graph, record: dict, passes: int) -> None:
     params = {k: _param_in(v, f"{where} param {k!r}")
               for k, v in _dict(record["params"], f"{where} params").items()}
     opdef = OPS.get(op)
-    multi = opdef is not None and opdef.n_outputs > 1
+    multi = opdef is not None and opdef.n_outputs != 1
     if ("value" in record) != (op == CONSTANT):
         raise _Bad(f"{where}: only constants, and every constant, carry a 'value'")
     if ("outputs" in record) != multi:
@@ -342,8 +342,8 @@ def _operation(graph: Graph, opdef: OpDef, inputs: tuple, params: dict, name: st
         raise
     except Exception as e:  # a record's own check, in whatever words it has
         raise _Bad(f"{where} does not fit its inputs: {type(e).__name__}: {e}") from None
-    _same_signature(signature, inferred, opdef.n_outputs > 1, where)
-    extra = {"outputs": tuple(inferred)} if opdef.n_outputs > 1 else {}
+    _same_signature(signature, inferred, opdef.n_outputs != 1, where)
+    extra = {"outputs": tuple(inferred)} if opdef.n_outputs != 1 else {}
     shape, dtype = (None, None) if extra else inferred
     graph.add_node(opdef.name, inputs, shape, dtype, tuple(params.items()), name, **extra)
 
