@@ -176,7 +176,7 @@ def load(path: str | os.PathLike) -> Graph:
 
 
 def _parse(raw: bytes) -> dict:
-    if not raw.strip():
+    if not raw or raw.isspace():  # not strip(): a copy of the whole file
         raise _Bad("the file is empty")
     try:
         text = raw.decode("utf-8")
