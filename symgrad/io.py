@@ -1,21 +1,18 @@
 """Saving graphs to JSON files and loading them back (format "symgrad.graph", version 1).
 
-Owns the file format: node attributes, params and constant values as JSON, atomic writes, and
-the validation of every part of a file before it becomes a graph. Knows no individual op: each
-loaded node is checked against its op record (normalize, infer), as `apply` checks a new one.
+Owns the file: its layout, atomic writes, and the check of every node before it joins the new
+graph (values' JSON forms are jsonform.py's). Knows no individual op: each loaded node is checked
+against its op record (arity, normalize, infer), as `apply` checks a new one.
 """
 
 from __future__ import annotations
 
-import binascii
 import contextlib
 import inspect
 import json
-import math
 import os
 import secrets
 import stat
-import struct
 from collections.abc import Sequence
 from functools import cache
 from typing import Any
@@ -24,6 +21,22 @@ import numpy as np
 
 from .errors import FormatError, GraphError
 from .graph import CONSTANT, ORIGINS, PLACEHOLDER, Graph
+from .jsonform import (
+    Bad,
+    canonical,
+    dict_in,
+    dtype_out,
+    int_in,
+    keys,
+    list_in,
+    param_in,
+    param_out,
+    short,
+    signature_in,
+    str_in,
+    value_in,
+    value_out,
+)
 from .ops.base import OPS, OpDef, output
 from .shapes import show
 from .tensor import Tensor, as_tensor_list
@@ -32,20 +45,10 @@ FORMAT = "symgrad.graph"
 VERSION = 1
 OUTPUT = "output"  # the node that holds one output of a multi-output node (API.md)
 
-# Fixed-size dtypes only: their bytes mean the same on every machine once little-endian.
-DTYPES = {d.name: d for d in map(np.dtype, (
-    "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
-    "float16", "float32", "float64", "complex64", "complex128"))}
-_RAW = {name: d.newbyteorder("<") for name, d in DTYPES.items()}  # how values are stored
-
 _NODE_KEYS = ("id", "op", "inputs", "shape", "dtype", "params", "name", "origin")
 _OPTIONAL_KEYS = ("grad_of", "grad_pass", "outputs", "value")
 _SAVED = frozenset(_NODE_KEYS[1:] + _OPTIONAL_KEYS + ("index",))  # "index": rebuilt by output()
 _TOP_KEYS = ("format", "version", "grad_passes", "grad_results", "nodes")
-
-
-class _Bad(Exception):
-    """What is wrong with a file; `load` turns it into a FormatError naming the file."""
 
 
 # -- saving --------------------------------------------------------------------------------------
@@ -79,10 +82,9 @@ def _encode(graph: Graph, nids: list[int]) -> list[bytes]:
         if value is None:
             pieces.append(line)
         else:  # base64 spliced in: not worth a pass of the JSON encoder over megabytes
-            raw = np.ascontiguousarray(value, dtype=_RAW[value.dtype.name])
-            meta = json.dumps({"dtype": raw.dtype.str, "shape": list(value.shape)}).encode()
-            data = binascii.b2a_base64(raw.reshape(-1).view(np.uint8), newline=False)
-            pieces += [line[:-1], b', "value": ', meta[:-1], b', "data": "', data, b'"}}']
+            meta, data = value_out(value)
+            pieces += [line[:-1], b', "value": ', json.dumps(meta)[:-1].encode(),
+                       b', "data": "', data, b'"}}']
         pieces.append(b",\n" if i + 1 < len(nids) else b"\n")
     pieces.append(b"]}\n")
     return pieces
@@ -98,38 +100,19 @@ def _node_record(graph: Graph, nid: int) -> tuple[dict, np.ndarray | None]:
     if a["name"] is not None and not isinstance(a["name"], str):
         raise FormatError(f"cannot save {what}: its name {a['name']!r} is not a string")
     record = {"id": nid, "op": a["op"], "inputs": list(a["inputs"]),
-              "shape": _shape_out(a["shape"]), "dtype": _dtype_out(a["dtype"], what),
-              "params": {k: _param_out(v, f"{what}, param {k!r}") for k, v in a["params"]},
+              "shape": _shape_out(a["shape"]), "dtype": dtype_out(a["dtype"], what),
+              "params": {k: param_out(v, f"{what}, param {k!r}") for k, v in a["params"]},
               "name": a["name"], "origin": a["origin"]}
     for key in ("grad_of", "grad_pass"):
         if key in a:
             record[key] = a[key]
     if "outputs" in a:
-        record["outputs"] = [[_shape_out(s), _dtype_out(d, what)] for s, d in a["outputs"]]
+        record["outputs"] = [[_shape_out(s), dtype_out(d, what)] for s, d in a["outputs"]]
     return record, a.get("value")
 
 
 def _shape_out(shape: tuple | None) -> list | None:
     return None if shape is None else list(shape)
-
-
-def _dtype_out(dtype: np.dtype | None, what: str) -> str | None:
-    if dtype is not None and dtype.name not in DTYPES:
-        raise FormatError(f"cannot save {what}: dtype {dtype} is not one of {sorted(DTYPES)}")
-    return None if dtype is None else dtype.name
-
-
-def _param_out(value: Any, what: str) -> Any:
-    """A param as JSON; types kept exact (1, 1.0 and True differ), tuples as arrays."""
-    kind = type(value)
-    if value is None or kind in (bool, int, str):
-        return value
-    if kind is float:  # a non-finite float as its IEEE-754 bits: JSON has no NaN, nor payloads
-        return value if math.isfinite(value) else {"float": struct.pack(">d", value).hex()}
-    if kind is tuple:
-        return [_param_out(v, what) for v in value]
-    raise FormatError(f"cannot save {what}: {value!r} is of type {kind.__name__}; params are "
-                      "None, bool, int, float, str and tuples of them")
 
 
 def _write_atomically(path: str | os.PathLike, pieces: list[bytes]) -> None:
@@ -169,7 +152,7 @@ def load(path: str | os.PathLike) -> Graph:
         raw = f.read()
     try:
         return _build(_parse(raw))
-    except _Bad as e:
+    except Bad as e:
         raise FormatError(f"cannot load {name}: {e}") from None
     except RecursionError:
         raise FormatError(f"cannot load {name}: nested too deeply") from None
@@ -177,29 +160,29 @@ def load(path: str | os.PathLike) -> Graph:
 
 def _parse(raw: bytes) -> dict:
     if not raw or raw.isspace():  # not strip(): a copy of the whole file
-        raise _Bad("the file is empty")
+        raise Bad("the file is empty")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise _Bad(f"not UTF-8 text ({e.reason} at byte {e.start})") from None
+        raise Bad(f"not UTF-8 text ({e.reason} at byte {e.start})") from None
     try:
         doc = json.loads(text, object_pairs_hook=_object, parse_constant=_no_constant)
     except json.JSONDecodeError as e:
         end = " (the file ends early: truncated?)" if e.pos >= len(text.rstrip()) else ""
-        raise _Bad(f"not JSON: {e.msg} at line {e.lineno}, column {e.colno}{end}") from None
+        raise Bad(f"not JSON: {e.msg} at line {e.lineno}, column {e.colno}{end}") from None
     except ValueError as e:  # an integer of thousands of digits
-        raise _Bad(f"not JSON: {e}") from None
+        raise Bad(f"not JSON: {e}") from None
     if not isinstance(doc, dict) or "format" not in doc:
-        raise _Bad(f"not a {FORMAT} file: no 'format' field at the top")
+        raise Bad(f"not a {FORMAT} file: no 'format' field at the top")
     if doc["format"] != FORMAT:
-        raise _Bad(f"unknown format {_short(doc['format'])}, not {FORMAT!r}")
+        raise Bad(f"unknown format {short(doc['format'])}, not {FORMAT!r}")
     version = doc.get("version")
     if type(version) is not int or version < 1:
-        raise _Bad(f"'version' must be a positive integer, got {_short(version)}")
+        raise Bad(f"'version' must be a positive integer, got {short(version)}")
     if version > VERSION:
-        raise _Bad(f"format version {version} is newer than this symgrad reads ({VERSION}): "
-                   "upgrade symgrad")
-    _keys(doc, _TOP_KEYS, (), "the top level")
+        raise Bad(f"format version {version} is newer than this symgrad reads ({VERSION}): "
+                  "upgrade symgrad")
+    keys(doc, _TOP_KEYS, (), "the top level")
     return doc
 
 
@@ -208,32 +191,32 @@ def _object(pairs: list[tuple[str, Any]]) -> dict:
     if len(out) != len(pairs):
         seen: set[str] = set()
         dup = next(k for k, _ in pairs if k in seen or seen.add(k))
-        raise _Bad(f"key {dup!r} appears twice in one object")
+        raise Bad(f"key {dup!r} appears twice in one object")
     return out
 
 
 def _no_constant(word: str) -> None:
-    raise _Bad(f"{word} is not JSON (non-finite numbers are stored as their bits)")
+    raise Bad(f"{word} is not JSON (non-finite numbers are stored as their bits)")
 
 
 def _build(doc: dict) -> Graph:
     graph = Graph()
-    passes = _int(doc["grad_passes"], "'grad_passes'")
-    nodes = _list(doc["nodes"], "'nodes'")
+    passes = int_in(doc["grad_passes"], "'grad_passes'")
+    nodes = list_in(doc["nodes"], "'nodes'")
     for i, record in enumerate(nodes):
-        _load_node(graph, _dict(record, f"nodes[{i}]"), passes)
+        _load_node(graph, dict_in(record, f"nodes[{i}]"), passes)
     results = []
-    for i, entry in enumerate(_list(doc["grad_results"], "'grad_results'")):
+    for i, entry in enumerate(list_in(doc["grad_results"], "'grad_results'")):
         what = f"grad_results[{i}]"
-        entry = _list(entry, what)
+        entry = list_in(entry, what)
         if len(entry) != 4:
-            raise _Bad(f"{what} must be [result, ys, x, pass], got {_short(entry)}")
-        r = _int(entry[0], f"{what} result")
+            raise Bad(f"{what} must be [result, ys, x, pass], got {short(entry)}")
+        r = int_in(entry[0], f"{what} result")
         if r not in graph.nx:
-            raise _Bad(f"{what}: result node {r} is not in the file")
-        ys = tuple(_int(y, f"{what} y", high=r - 1) for y in _list(entry[1], f"{what} ys"))
-        x = _int(entry[2], f"{what} x", high=r - 1)
-        results.append((r, ys, x, _int(entry[3], f"{what} pass", low=1, high=passes)))
+            raise Bad(f"{what}: result node {r} is not in the file")
+        ys = tuple(int_in(y, f"{what} y", high=r - 1) for y in list_in(entry[1], f"{what} ys"))
+        x = int_in(entry[2], f"{what} x", high=r - 1)
+        results.append((r, ys, x, int_in(entry[3], f"{what} pass", low=1, high=passes)))
     graph.grad_passes = passes
     graph.grad_results = results
     graph.remember_scalars()
@@ -241,61 +224,62 @@ def _build(doc: dict) -> Graph:
 
 
 def _load_node(graph: Graph, record: dict, passes: int) -> None:
-    nid = _int(record.get("id"), "a node's 'id'")
+    nid = int_in(record.get("id"), "a node's 'id'")
     if nid in graph.nx:
-        raise _Bad(f"two nodes have id {nid}")
+        raise Bad(f"two nodes have id {nid}")
     if nid < graph.next_id:
-        raise _Bad(f"node ids must increase through the file: {nid} comes after "
-                   f"{graph.next_id - 1}")
+        raise Bad(f"node ids must increase through the file: {nid} comes after "
+                  f"{graph.next_id - 1}")
     where = f"node {nid}"
-    _keys(record, _NODE_KEYS, _OPTIONAL_KEYS, where)
-    op = _str(record["op"], f"{where} 'op'")
+    keys(record, _NODE_KEYS, _OPTIONAL_KEYS, where)
+    op = str_in(record["op"], f"{where} 'op'")
     where = f"node {nid} ({op})"
     if op not in (PLACEHOLDER, CONSTANT) and op not in OPS:
-        raise _Bad(f"{where}: unknown op {op!r} (not registered in this symgrad)")
-    inputs = tuple(_int(i, f"{where} input") for i in _list(record["inputs"], f"{where} inputs"))
+        raise Bad(f"{where}: unknown op {op!r} (not registered in this symgrad)")
+    inputs = tuple(int_in(i, f"{where} input")
+                   for i in list_in(record["inputs"], f"{where} inputs"))
     for i in inputs:
         if i >= nid:
-            raise _Bad(f"{where}: input {i} is not smaller than the node's id (inputs come "
-                       "first; a cycle?)")
+            raise Bad(f"{where}: input {i} is not smaller than the node's id (inputs come "
+                      "first; a cycle?)")
         if i not in graph.nx:
-            raise _Bad(f"{where}: input {i} is missing")
+            raise Bad(f"{where}: input {i} is missing")
     name = record["name"]
     if name is not None:
-        name = _str(name, f"{where} 'name'")
+        name = str_in(name, f"{where} 'name'")
     origin = record["origin"]
     if origin not in ORIGINS:
-        raise _Bad(f"{where}: origin {_short(origin)} is not one of {ORIGINS}")
+        raise Bad(f"{where}: origin {short(origin)} is not one of {ORIGINS}")
     grad_of = record.get("grad_of")
     if grad_of is not None:
-        grad_of = _int(grad_of, f"{where} 'grad_of'", high=nid - 1)
+        grad_of = int_in(grad_of, f"{where} 'grad_of'", high=nid - 1)
     grad_pass = record.get("grad_pass")
-    if grad_pass is not None and _int(grad_pass, f"{where} 'grad_pass'", low=1) > passes:
-        raise _Bad(f"{where}: grad_pass {grad_pass}, yet the file records {passes} passes")
-    params = {k: _param_in(v, f"{where} param {k!r}")
-              for k, v in _dict(record["params"], f"{where} params").items()}
+    if grad_pass is not None and int_in(grad_pass, f"{where} 'grad_pass'", low=1) > passes:
+        raise Bad(f"{where}: grad_pass {grad_pass}, yet the file records {passes} passes")
+    params = {k: param_in(v, f"{where} param {k!r}")
+              for k, v in dict_in(record["params"], f"{where} params").items()}
     opdef = OPS.get(op)
     multi = opdef is not None and opdef.n_outputs != 1
     if ("value" in record) != (op == CONSTANT):
-        raise _Bad(f"{where}: only constants, and every constant, carry a 'value'")
+        raise Bad(f"{where}: only constants, and every constant, carry a 'value'")
     if ("outputs" in record) != multi:
-        raise _Bad(f"{where}: only multi-output nodes, and every one, list 'outputs'")
+        raise Bad(f"{where}: only multi-output nodes, and every one, list 'outputs'")
     if multi:
         if record["shape"] is not None or record["dtype"] is not None:
-            raise _Bad(f"{where}: a multi-output node has shape and dtype null")
-        signature: Any = tuple(_signature_in(s, f"{where} outputs")
-                               for s in _list(record["outputs"], f"{where} outputs"))
+            raise Bad(f"{where}: a multi-output node has shape and dtype null")
+        signature: Any = tuple(signature_in(s, f"{where} outputs")
+                               for s in list_in(record["outputs"], f"{where} outputs"))
     else:
-        signature = _signature_in([record["shape"], record["dtype"]], where)
+        signature = signature_in([record["shape"], record["dtype"]], where)
     graph.advance_id(nid)
     with graph.origin(origin, grad_of, grad_pass):
         if op in (PLACEHOLDER, CONSTANT):
             if inputs or params:
-                raise _Bad(f"{where}: a leaf has no inputs and no params")
+                raise Bad(f"{where}: a leaf has no inputs and no params")
             if op == PLACEHOLDER:
                 _placeholder(graph, name, signature, where)
             else:
-                graph.constant(_value_in(record["value"], signature, where), name)
+                graph.constant(value_in(record["value"], signature, where), name)
         elif op == OUTPUT:
             _output(graph, inputs, params, name, signature, where)
         else:
@@ -304,21 +288,21 @@ def _load_node(graph: Graph, record: dict, passes: int) -> None:
 
 def _placeholder(graph: Graph, name: str | None, signature: tuple, where: str) -> None:
     if not name:
-        raise _Bad(f"{where}: a placeholder needs a non-empty name")
+        raise Bad(f"{where}: a placeholder needs a non-empty name")
     try:
         graph.placeholder(name, *signature)
     except GraphError:
-        raise _Bad(f"{where}: a second placeholder named {name!r}") from None
+        raise Bad(f"{where}: a second placeholder named {name!r}") from None
 
 
 def _output(graph: Graph, inputs: tuple, params: dict, name: str | None, signature: tuple,
             where: str) -> None:
     index = params.get("index")
     if len(inputs) != 1 or set(params) != {"index"} or type(index) is not int:
-        raise _Bad(f"{where}: an output node has one input and one int param 'index'")
+        raise Bad(f"{where}: an output node has one input and one int param 'index'")
     outputs = graph.nx.nodes[inputs[0]].get("outputs")
     if outputs is None or not 0 <= index < len(outputs):
-        raise _Bad(f"{where}: node {inputs[0]} has no output {index}")
+        raise Bad(f"{where}: node {inputs[0]} has no output {index}")
     t = output(graph.tensor(inputs[0]), index)
     _same_signature(signature, (t.shape, t.dtype), False, where)
     t.name = name
@@ -329,19 +313,19 @@ def _operation(graph: Graph, opdef: OpDef, inputs: tuple, params: dict, name: st
     """An op node, rebuilt through its record: arity, canonical params, inferred signature."""
     tensors = [graph.tensor(i) for i in inputs]
     if any(t.shape is None for t in tensors):
-        raise _Bad(f"{where}: a multi-output node is read only through '{OUTPUT}' nodes")
+        raise Bad(f"{where}: a multi-output node is read only through '{OUTPUT}' nodes")
     _check_arity(opdef, len(inputs), params, where)
     try:
         if opdef.normalize is not None:
-            canonical = opdef.normalize(tensors, **params)
-            if _canonical(canonical) != _canonical(params):
-                raise _Bad(f"{where}: params {_short(params)} are not in canonical form "
-                           f"{_short(canonical)}")
+            normal = opdef.normalize(tensors, **params)
+            if canonical(normal) != canonical(params):
+                raise Bad(f"{where}: params {short(params)} are not in canonical form "
+                          f"{short(normal)}")
         inferred = opdef.infer(tensors, **params)
-    except _Bad:
+    except Bad:
         raise
     except Exception as e:  # a record's own check, in whatever words it has
-        raise _Bad(f"{where} does not fit its inputs: {type(e).__name__}: {e}") from None
+        raise Bad(f"{where} does not fit its inputs: {type(e).__name__}: {e}") from None
     _same_signature(signature, inferred, opdef.n_outputs != 1, where)
     extra = {"outputs": tuple(inferred)} if opdef.n_outputs != 1 else {}
     shape, dtype = (None, None) if extra else inferred
@@ -354,8 +338,8 @@ def _check_arity(opdef: OpDef, n: int, params: dict, where: str) -> None:
     compute = opdef.compute
     if isinstance(compute, np.ufunc):
         if n != compute.nin or params:
-            raise _Bad(f"{where}: takes {compute.nin} inputs and no params, the file gives "
-                       f"{n} inputs and {sorted(params)}")
+            raise Bad(f"{where}: takes {compute.nin} inputs and no params, the file gives "
+                      f"{n} inputs and {sorted(params)}")
         return
     signature = _compute_signature(compute)
     if signature is None:
@@ -363,10 +347,10 @@ def _check_arity(opdef: OpDef, n: int, params: dict, where: str) -> None:
     try:
         bound = signature.bind(*range(n), **params)
     except TypeError as e:
-        raise _Bad(f"{where}: {n} inputs and params {sorted(params)} do not fit its "
-                   f"computation ({e})") from None
+        raise Bad(f"{where}: {n} inputs and params {sorted(params)} do not fit its "
+                  f"computation ({e})") from None
     if "out" in bound.arguments:
-        raise _Bad(f"{where}: {n} inputs is one too many (the last would be NumPy's 'out')")
+        raise Bad(f"{where}: {n} inputs is one too many (the last would be NumPy's 'out')")
 
 
 @cache
@@ -380,8 +364,8 @@ def _compute_signature(compute: Any) -> inspect.Signature | None:
 def _same_signature(stored: Any, inferred: Any, multi: bool, where: str) -> None:
     stored, inferred = (tuple(stored), tuple(inferred)) if multi else ((stored,), (inferred,))
     if len(stored) != len(inferred) or not all(map(_pair_equal, stored, inferred)):
-        raise _Bad(f"{where}: the file says {_describe(stored)}, its op infers "
-                   f"{_describe(inferred)}")
+        raise Bad(f"{where}: the file says {_describe(stored)}, its op infers "
+                  f"{_describe(inferred)}")
 
 
 def _pair_equal(a: tuple, b: tuple) -> bool:
@@ -393,98 +377,3 @@ def _describe(pairs: tuple) -> str:
     return ", ".join(f"shape {show(tuple(s))} dtype {d}" for s, d in pairs)
 
 
-# -- checking JSON values ------------------------------------------------------------------------
-def _signature_in(value: Any, where: str) -> tuple:
-    pair = _list(value, where)
-    if len(pair) != 2:
-        raise _Bad(f"{where}: a signature is [shape, dtype], got {_short(value)}")
-    shape = tuple(_int(d, f"{where} shape dimension") if d is not None else None
-                  for d in _list(pair[0], f"{where} shape"))
-    dtype = DTYPES.get(pair[1]) if isinstance(pair[1], str) else None
-    if dtype is None:
-        raise _Bad(f"{where}: dtype {_short(pair[1])} is not one of {sorted(DTYPES)}")
-    return shape, dtype
-
-
-def _value_in(value: Any, signature: tuple, where: str) -> np.ndarray:
-    """A constant's array from its base64 bytes, once dtype, shape and length agree."""
-    value = _dict(value, f"{where} value")
-    _keys(value, ("dtype", "shape", "data"), (), f"{where} value")
-    shape, dtype = signature
-    if None in shape:
-        raise _Bad(f"{where}: a constant's shape {show(shape)} has no unknown dimension")
-    raw = _RAW[dtype.name]
-    if value["dtype"] != raw.str or value["shape"] != list(shape):
-        raise _Bad(f"{where}: its value is {_short(value['dtype'])} of shape "
-                   f"{_short(value['shape'])}, the node says {raw.str} of shape {list(shape)}")
-    data = _str(value["data"], f"{where} data")
-    n = math.prod(shape) * raw.itemsize
-    if len(data) != 4 * -(-n // 3):
-        raise _Bad(f"{where}: {len(data)} base64 characters cannot hold {n} bytes")
-    try:  # lenient mode skips stray characters: then fewer bytes come out (a third faster)
-        decoded = binascii.a2b_base64(data)
-    except (binascii.Error, ValueError) as e:
-        raise _Bad(f"{where}: its data is not base64 ({e})") from None
-    if len(decoded) != n:
-        raise _Bad(f"{where}: its data is not base64 (characters outside the alphabet)")
-    array = np.frombuffer(decoded, raw).reshape(shape)
-    if dtype.kind == "b" and (array.view(np.uint8) > 1).any():
-        raise _Bad(f"{where}: a boolean value holds a byte other than 0 and 1")
-    return array.astype(dtype, copy=False)
-
-
-def _param_in(value: Any, where: str) -> Any:
-    if value is None or type(value) in (bool, int, float, str):
-        return value
-    if type(value) is list:
-        return tuple(_param_in(v, where) for v in value)
-    bits = value.get("float") if type(value) is dict and len(value) == 1 else None
-    if type(bits) is str and len(bits) == 16:
-        with contextlib.suppress(ValueError):
-            return struct.unpack(">d", bytes.fromhex(bits))[0]
-    raise _Bad(f"{where}: {_short(value)} is not a param value")
-
-
-def _canonical(params: dict) -> str:
-    """Params as text that tells 1, 1.0 and True apart, in key order."""
-    return json.dumps([[k, _param_out(params[k], "param")] for k in sorted(params)])
-
-
-def _keys(obj: dict, required: tuple, optional: tuple, where: str) -> None:
-    missing = [k for k in required if k not in obj]
-    unknown = [k for k in obj if k not in required and k not in optional]
-    if missing or unknown:
-        raise _Bad(f"{where}: " + "; ".join(
-            ([f"missing {missing}"] if missing else []) + ([f"unknown {unknown}"] if unknown
-                                                           else [])))
-
-
-def _int(value: Any, what: str, low: int = 0, high: int | None = None) -> int:
-    if type(value) is not int or value < low or (high is not None and value > high):
-        bounds = f"in [{low}, {high}]" if high is not None else f">= {low}"
-        raise _Bad(f"{what} must be an integer {bounds}, got {_short(value)}")
-    return value
-
-
-def _str(value: Any, what: str) -> str:
-    if type(value) is not str:
-        raise _Bad(f"{what} must be a string, got {_short(value)}")
-    return value
-
-
-def _list(value: Any, what: str) -> list:
-    if type(value) is not list:
-        raise _Bad(f"{what} must be a list, got {_short(value)}")
-    return value
-
-
-def _dict(value: Any, what: str) -> dict:
-    if type(value) is not dict:
-        raise _Bad(f"{what} must be an object, got {_short(value)}")
-    return value
-
-
-def _short(value: Any) -> str:
-    """A JSON value for a message: files can hold megabytes in one string."""
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
