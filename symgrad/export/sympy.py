@@ -9,7 +9,7 @@ import math
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, reduce
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -120,8 +120,8 @@ def _read_choice(e, build):
     if kind == "Not":
         return apply("where", [args[0], False, True])
     if kind == "And":
-        return _fold_with(lambda a, b: apply("where", [a, b, False]), args)
-    return _fold_with(lambda a, b: apply("where", [a, True, b]), args)  # Or
+        return reduce(lambda a, b: apply("where", [a, b, False]), args)
+    return reduce(lambda a, b: apply("where", [a, True, b]), args)  # Or
 
 
 def _fold_read(op):
@@ -129,14 +129,7 @@ def _fold_read(op):
 
 
 def _fold(op: str, items: list) -> Any:
-    return _fold_with(lambda a, b: apply(op, [a, b]), items)
-
-
-def _fold_with(combine: Callable[[Any, Any], Any], items: list) -> Any:
-    out = items[0]
-    for item in items[1:]:
-        out = combine(out, item)
-    return out
+    return reduce(lambda a, b: apply(op, [a, b]), items)
 
 
 # -- how to_sympy writes symgrad's values --------------------------------------------------------
@@ -162,11 +155,13 @@ def _real(v: float):
     return sp.Integer(int(v)) if v.is_integer() else sp.Float(v)
 
 
+def _trunc(x):
+    return sp.sign(x) * sp.floor(sp.Abs(x))  # toward zero
+
+
 def _cast(x, dtype: str):
     kind = np.dtype(dtype).kind
-    if kind == "b":
-        return sp.Ne(x, 0)
-    return sp.sign(x) * sp.floor(sp.Abs(x)) if kind in "iu" else x  # NumPy truncates to ints
+    return sp.Ne(x, 0) if kind == "b" else _trunc(x) if kind in "iu" else x  # NumPy truncates
 
 
 @cache
@@ -222,7 +217,7 @@ SYMPY_OPS: dict[str, Row] = {
     "clip": Row(lambda x, lo, hi: sp.Min(sp.Max(x, lo), hi)),  # np.clip: min(max(x, lo), hi)
     "floor": same("floor"),
     "ceil": same("ceiling"),
-    "trunc": Row(lambda x: sp.sign(x) * sp.floor(sp.Abs(x))),
+    "trunc": Row(_trunc),
     "round": Row(_round, "rint", lambda e, build: apply("round", [build(e.args[0])], decimals=0)),
     "mod": same("Mod"),  # both take the divisor's sign: x - y floor(x / y)
     "sin": same("sin"),
@@ -373,10 +368,12 @@ def _check(expr, heads: dict) -> None:
         if e in seen:
             continue
         seen.add(e)
-        if e.func in heads or type(e).__name__ == "ExprCondPair":  # a Piecewise's (x, cond)
+        if type(e).__name__ == "ExprCondPair":  # a Piecewise's (x, cond)
             todo.extend(e.args)
         elif not e.free_symbols:
-            _value(e)
+            _value(e)  # a constant part as one number: I*I is real, I is not
+        elif e.func in heads:
+            todo.extend(e.args)
         elif not e.is_Symbol:
             raise GraphError(f"from_sympy: SymPy's {e.func.__name__} has no symgrad op "
                              f"(in {_short(e)})")
