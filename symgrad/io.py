@@ -117,7 +117,7 @@ def _shape_out(shape: tuple | None) -> list | None:
 
 def _write_atomically(path: str | os.PathLike, pieces: list[bytes]) -> None:
     """Writes a temporary file beside the target, syncs it, and renames it over the target."""
-    target = os.path.realpath(os.fspath(path))  # through a symlink, as open() would write
+    target = os.path.realpath(os.fsdecode(path))  # through a symlink, as open() would write
     directory, base = os.path.split(target)
     tmp = os.path.join(directory, f".{base}.{secrets.token_hex(8)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
@@ -147,7 +147,7 @@ def load(path: str | os.PathLike) -> Graph:
 
     Everything is checked before use, and nothing in the file is run: it is data only.
     """
-    name = os.fspath(path)
+    name = os.fsdecode(path)
     with open(name, "rb") as f:
         raw = f.read()
     try:
