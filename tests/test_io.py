@@ -94,8 +94,8 @@ def test_a_loaded_graph_takes_new_nodes_gradients_functions_and_saves_again(tmp_
     first_new = h.next_id
     d = sg.grad(hl * 3.0, x)
     assert min(n for n in h.nx.nodes if n >= first_new) == first_new  # ids continue
-    assert {h.nx.nodes[n]["grad_pass"] for n in h.nx.nodes if n > d.id - 3
-            and h.nx.nodes[n]["origin"] == "gradient"} == {3}
+    assert {a["grad_pass"] for n, a in h.nx.nodes(data=True)
+            if n >= first_new and a["origin"] == "gradient"} == {3}  # passes go on counting
     want = sg.function([g.tensor("x"), g.tensor("w")], sg.grad(loss * 3.0, g.tensor("x")))(X, W)
     np.testing.assert_allclose(sg.function([x, w], d)(X, W), want)
     with pytest.raises(sg.GraphError, match="already has a placeholder named 'x'"):
@@ -113,7 +113,7 @@ def test_a_loaded_graph_shares_scalar_constants_like_the_original(tmp_path):
     hx = h.tensor("x")
     assert (hx * 2.0).inputs[1].id == y.inputs[0].inputs[1].id  # the saved 2.0, reused
     assert (hx + 1).inputs[1].id == y.inputs[1].id
-    assert (hx + 7.5).inputs[1].id >= h.next_id - 2  # a new value: a new node
+    assert (hx + 7.5).inputs[1].id > max(g.nx.nodes)  # a new value: a new node
 
 
 def test_saving_tensors_saves_their_ancestors_only(tmp_path):
