@@ -138,6 +138,12 @@ class Graph:
             self.rollback(mark, passes)
             raise
 
+    def advance_id(self, nid: int) -> None:
+        """Makes `nid` the next node's id; ids only grow. Loading a file keeps its ids this way."""
+        if nid < self._next_id:
+            raise GraphError(f"node id {nid} is taken: the next id is at least {self._next_id}")
+        self._next_id = nid
+
     def new_grad_pass(self) -> int:
         """Numbers one more derivative pass (1, 2, ...): its nodes carry it as "grad_pass"."""
         self.grad_passes += 1
@@ -186,6 +192,23 @@ class Graph:
         if nid is None or nid not in self._node:
             nid = self._scalars[key] = self.constant(np.asarray(value, dtype=dtype)).id
         return self._handle(nid)
+
+    def remember_scalars(self) -> None:
+        """Lets `scalar` reuse this graph's unnamed 0-d constants (for a graph built by loading):
+        each is filed under the Python numbers that `scalar` would turn into the same bits."""
+        for nid, a in self._node.items():
+            value = a.get("value")
+            if a["op"] != CONSTANT or a["name"] is not None or value.ndim != 0:
+                continue
+            item = value.item()
+            if item != item:
+                continue  # NaN: its repr, the cache's key, does not tell payloads apart
+            numbers = [item]
+            if isinstance(item, float) and item.is_integer():
+                numbers.append(int(item))  # gradients' seeds ask for scalar(1, float64)
+            for number in numbers:
+                if np.asarray(number, dtype=value.dtype).tobytes() == value.tobytes():
+                    self._scalars.setdefault((repr(number), value.dtype, a["origin"]), nid)
 
     # -- looking up ----------------------------------------------------------------------------
     def tensor(self, key: int | str) -> Tensor:

@@ -216,3 +216,27 @@ def test_graphs_cannot_be_copied_by_copy(g):
     for fn in (copy.copy, copy.deepcopy):
         with pytest.raises(TypeError, match="cannot be copied"):
             fn(g)
+
+
+def test_advance_id_sets_the_next_id_and_never_goes_back(g):
+    g.placeholder("x")
+    g.advance_id(10)
+    assert g.constant(1.0).id == 10 and g.next_id == 11
+    with pytest.raises(sg.GraphError, match="node id 5 is taken"):
+        g.advance_id(5)
+    assert g.next_id == 11
+
+
+def test_remember_scalars_files_unnamed_scalar_constants_under_their_numbers(g):
+    two = g.constant(np.float64(2.0))
+    g.constant(np.float64(3.0), name="three")  # named: a user's handle, not shared
+    half = g.constant(np.float32(0.5))
+    nan = g.constant(np.array([0x7FF0000000000001], np.uint64).view(np.float64).reshape(()))
+    g.remember_scalars()
+    f64, f32 = np.dtype("float64"), np.dtype("float32")
+    assert g.scalar(2.0, f64) == two and g.scalar(2, f64) == two
+    assert g.scalar(0.5, f32) == half
+    assert g.scalar(3.0, f64).name is None
+    assert g.scalar(float("nan"), f64) != nan  # NaNs are not shared: payloads differ
+    with g.origin("gradient"):
+        assert g.scalar(2.0, f64) != two  # the cache keeps origins apart, as before
