@@ -365,17 +365,19 @@ def _broadcasts(a: tuple, b: tuple) -> bool:
 
 
 @st.composite
-def programs(draw, max_steps: int = 6, smooth: bool = False, dtypes=("float64", "float32")
-             ) -> Program:
-    """A random program; `smooth`: only ops differentiable everywhere on their domain."""
+def programs(draw, max_steps: int = 6, smooth: bool = False, dtypes=("float64", "float32"),
+             shapes=INPUT_SHAPES, ops: Callable[[str], bool] | None = None) -> Program:
+    """A random program; `smooth`: only ops differentiable everywhere on their domain;
+    `shapes`: the (static, run-time) shapes inputs are drawn from; `ops`: which ops to draw."""
     n_inputs = draw(st.integers(1, 3))
     inputs = []
     for i in range(n_inputs):
-        static, runtime = draw(st.sampled_from(INPUT_SHAPES))
+        static, runtime = draw(st.sampled_from(shapes))
         inputs.append((f"x{i}", static, runtime, draw(st.sampled_from(dtypes))))
     prog = Program(inputs)
     shapes = [(s, r) for _, s, r, _ in inputs]  # static and run-time shape of each pool value
-    gens = [k for k, gen in enumerate(GENS) if gen.smooth or not smooth]
+    gens = [k for k, gen in enumerate(GENS)
+            if (gen.smooth or not smooth) and (ops is None or ops(gen.op))]
     for _ in range(draw(st.integers(1, max_steps))):
         k = draw(st.sampled_from(gens))
         gen = GENS[k]

@@ -3,13 +3,16 @@ function against evaluate, gradients against finite differences at orders 1 and 
 identity, and simplification keeping the values of first and second derivatives. Examples per
 test: 60 in CI (tests/conftest.py); HYPOTHESIS_PROFILE=long runs 2,000."""
 
+import tempfile
 import warnings
+from pathlib import Path
 
 import numpy as np
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import symgrad as sg
+from symgrad.export.sympy import SYMPY_OPS
 from symgrad.testing import check_grads
 from tests.strategies import GENS, programs
 
@@ -105,6 +108,73 @@ def test_simplify_keeps_values_of_first_and_second_derivatives(prog, seed):
         tol = 1e-4 if single else 1e-7
         np.testing.assert_allclose(b[finite], a[finite], rtol=tol, atol=tol * scale,
                                    err_msg=f"output {k} ({t.op}) in {prog}")
+
+
+def test_save_and_load_keep_every_node_and_value(prog, seed):
+    g, xs, pool = prog.build()
+    firsts = sg.gradients(_cost(pool, xs), xs) if len(pool) > len(xs) else []
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "graph.json"
+        sg.save(g, path)
+        h = sg.load(path)
+    assert sorted(h.nx.nodes) == sorted(g.nx.nodes)
+    for n, a in g.nx.nodes(data=True):
+        b = h.nx.nodes[n]
+        for key in ("op", "inputs", "shape", "dtype", "name", "origin", "params"):
+            assert a[key] == b[key] and type(a[key]) is type(b[key]), (n, key, a[key], b[key])
+        assert a.get("grad_of") == b.get("grad_of") and a.get("grad_pass") == b.get("grad_pass")
+        if a["op"] == "constant":
+            assert a["value"].tobytes() == b["value"].tobytes()
+    outs = [t.id for t in pool + firsts]
+    arrays = prog.values(seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want = sg.evaluate([g.tensor(n) for n in outs], dict(zip(xs, arrays)))
+        got = sg.evaluate([h.tensor(n) for n in outs],
+                          {h.tensor(x.id): a for x, a in zip(xs, arrays)})
+    for a, b in zip(want, got):
+        np.testing.assert_array_equal(a, b)
+
+
+test_save_and_load_keep_every_node_and_value = given(
+    prog=programs(), seed=st.integers(0, 2**16))(test_save_and_load_keep_every_node_and_value)
+
+
+SCALARS = [((), ())]
+
+
+@given(prog=programs(shapes=SCALARS, dtypes=("float64",),
+                     ops=lambda op: op in SYMPY_OPS and op != "cast"),  # SymPy has no float32
+       seed=st.integers(0, 2**16))
+def test_sympy_round_trip_of_scalar_graphs_and_their_gradients(prog, seed):
+    g, xs, pool = prog.build()
+    made = [t for t in pool[len(xs):] if t.shape == () and t.dtype == np.float64]
+    if not made:
+        return
+    y = made[0]
+    for t in made[1:]:
+        y = y + t
+    outs = [y, *sg.gradients(y, xs)]
+    nodes = g.ancestors(t.id for t in outs)
+    assume(all(g.nx.nodes[n]["op"] in SYMPY_OPS or g.nx.nodes[n]["op"] in
+               ("placeholder", "constant") for n in nodes))
+    arrays = prog.values(seed)
+    feed = {x.name: float(a) for x, a in zip(xs, arrays)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want = [float(v) for v in sg.function(xs, outs, simplify=False)(*arrays)]
+        for t, w in zip(outs, want):
+            expr = sg.to_sympy(t)
+            at = {s: feed[s.name] for s in expr.free_symbols}
+            value = complex(expr.subs(at).evalf(n=30))
+            if np.isfinite(w):
+                assert value.imag == 0 and np.isclose(value.real, w, rtol=1e-9, atol=1e-12), (
+                    expr, value, w, prog)
+            back = sg.from_sympy(expr, g)
+            again = float(sg.evaluate(back, {x: a for x, a in zip(xs, arrays)
+                                             if x.name in {s.name for s in expr.free_symbols}}))
+            if np.isfinite(w):
+                assert np.isclose(again, w, rtol=1e-9, atol=1e-12), (expr, again, w, prog)
 
 
 def test_the_strategy_covers_every_op():

@@ -179,6 +179,10 @@ def _rint() -> type:
 
         def fdiff(self, argindex=1):
             return sp.S.Zero  # flat between the jumps, as symgrad's derivative of round
+
+        def _eval_evalf(self, prec):
+            x = self.args[0].evalf(prec)  # rint(erf(0.1) + 0.6) once the argument is a number
+            return self.func(x) if x.is_Float or x.is_Rational else None
     return rint
 
 

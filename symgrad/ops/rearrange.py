@@ -223,6 +223,8 @@ def pad(x, pad_width, mode: str = "constant", constant_values=0) -> Tensor:
 
 def _pad_normalize(inputs, pad_width, constant_values=0):
     ndim = inputs[0].ndim
+    if ndim == 0:  # nothing to pad; () is also what normalizing gives, so it normalizes again
+        return {"pad_width": (), "constant_values": constant_values}
     try:
         widths = np.broadcast_to(np.asarray(pad_width), (ndim, 2))
     except ValueError:
