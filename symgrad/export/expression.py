@@ -80,9 +80,9 @@ def _write(y: Tensor, style: _Python, what: str) -> str:
                                   f"{a['dtype']}; expressions hold float64 and boolean scalars")
         sizes[n] = 1 + sum(sizes[i] for i in a["inputs"])
     if sizes[y.id] > MAX_TERMS:
-        raise ExpressionError(f"{what}: {y.label} written out has {sizes[y.id]} terms, more "
-                              f"than the {MAX_TERMS} allowed (shared parts are written where "
-                              f"they are used)")
+        raise ExpressionError(f"{what}: written out, {y.label} has {sizes[y.id]} terms, more "
+                              f"than the {MAX_TERMS} allowed (a part used twice is written "
+                              f"twice)")
     terms: dict[int, Term] = {}
     for n in order:
         t = Tensor(graph, n)
