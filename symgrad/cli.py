@@ -19,6 +19,8 @@ from typing import Any, TextIO
 
 import numpy as np
 
+from .errors import SymgradError
+
 MAX_NODES = 20_000  # of a derivative that `symgrad diff` goes on with: each order multiplies
 
 
@@ -70,21 +72,18 @@ def differentiate(expression: str, wrt: str, order: int = 1, at: Sequence[str] =
         simplified = sg.simplify(d)
         shown = simplified if simplify else d
         lines = [f"derivative: {to_expression(shown)}"]
-        if point is not None:
-            f = sg.function(list(symbols.values()), shown, simplify=False)
-            with np.errstate(all="ignore"), warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # log(0) is -inf, as the value line says
-                value = f(*[point[name] for name in symbols])
-            lines.append(f"value: {float(value)!r}")
-        lines.append(f"nodes: {sg.count_nodes(d)} raw, {sg.count_nodes(simplified)} simplified")
-        if latex:
-            lines.append(f"latex: {to_latex(shown)}")
+        tex = to_latex(shown) if latex else None
     except ExpressionError as e:  # a derivative too large to write out
         raise CommandError(f"cannot print the derivative: {str(e).split(': ', 1)[-1]}; try "
                            f"--simplify or a lower --order", 1) from None
     except RecursionError:  # the simplifier recurses along chains of nodes
         raise CommandError("the derivative nests too deeply to simplify; ask for a lower "
                            "--order", 1) from None
+    if point is not None:
+        lines.append(f"value: {_value(shown, symbols, point)!r}")
+    lines.append(f"nodes: {sg.count_nodes(d)} raw, {sg.count_nodes(simplified)} simplified")
+    if tex is not None:
+        lines.append(f"latex: {tex}")
     if dot is not None:
         try:
             sg.write_dot(shown, dot)
@@ -92,6 +91,16 @@ def differentiate(expression: str, wrt: str, order: int = 1, at: Sequence[str] =
             why = os.strerror(e.errno) if e.errno else str(e)
             raise CommandError(f"--dot {dot}: cannot write the file: {why}", 1) from None
     return lines
+
+
+def _value(t: Any, symbols: dict, point: dict[str, float]) -> float:
+    """t at the point, computed as its graph is (not simplified further)."""
+    import symgrad as sg
+
+    f = sg.function(list(symbols.values()), t, simplify=False)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # log(0) is -inf, as the value line says
+        return float(f(*[point[name] for name in symbols]))
 
 
 def _listing(symbols: dict) -> str:
@@ -305,6 +314,9 @@ def main(argv: list[str] | None = None) -> int:
     except CommandError as e:
         _report(f"symgrad {args.command}", str(e), e.expression, e.position)
         return e.status
+    except SymgradError as e:  # symgrad's own message names what went wrong, not a traceback
+        _report(f"symgrad {args.command}", str(e))
+        return 1
     except BrokenPipeError:
         # The reader left (symgrad demo | head): Python's documented way out. Point stdout at
         # devnull, so that the flush at exit does not fail again, and exit quietly.

@@ -74,7 +74,8 @@ _REFUSED = {
     ast.List: "lists", ast.Set: "sets", ast.Dict: "dicts", ast.Yield: "yield",
     ast.YieldFrom: "yield", ast.keyword: "keyword arguments",
 }
-_DTYPES = (np.dtype(np.float64), np.dtype(np.bool_))
+_FLOAT, _BOOL = np.dtype(np.float64), np.dtype(np.bool_)
+_INT_MIN, _INT_MAX = int(np.iinfo(np.intc).min), int(np.iinfo(np.intc).max)
 
 
 def parse(text: str, graph: Graph | None = None) -> Tensor:
@@ -130,7 +131,7 @@ class _Source:
             start = min(self.lead + self.starts[line - 1] + e.offset - 1, end)
             length = (e.end_offset or 0) - e.offset if e.end_lineno == e.lineno else 1
             raise self.error(e.msg, (start, max(length, 1))) from None
-        except ValueError as e:  # a NUL character, say (3.12 makes it a SyntaxError)
+        except ValueError as e:  # a NUL character in Pythons before 3.11.4 or so
             raise ExpressionError(f"not an expression: {e}") from None
         except (MemoryError, RecursionError):  # the parser's own guard against deep nesting
             raise ExpressionError(
@@ -219,7 +220,7 @@ class _Builder:
                                        f"cannot be used in an expression")
 
     def constant(self, value: float | bool) -> Tensor:
-        return self.graph.scalar(value, _DTYPES[isinstance(value, bool)])
+        return self.graph.scalar(value, _BOOL if isinstance(value, bool) else _FLOAT)
 
     def literal(self, node: ast.AST, allow_bool: bool = False) -> float | bool:
         """The value of a number literal (True and False if `allow_bool`), a sign included."""
@@ -227,6 +228,8 @@ class _Builder:
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             sign = -1.0 if isinstance(node.op, ast.USub) else 1.0
             node = node.operand
+        if isinstance(node, ast.Name) and node.id in CONSTANTS:
+            return sign * CONSTANTS[node.id]
         if not isinstance(node, ast.Constant):
             raise self.source.refuse(node, "a number is expected here")
         value = node.value
@@ -300,9 +303,10 @@ class _Builder:
         params = {}
         for x, (key, kind) in zip(node.args[fn.arity:], fn.params):
             value = self.literal(x)
-            if kind is int:
-                if not value.is_integer():
-                    raise self.source.refuse(x, f"{name}: {key} must be a whole number")
+            if kind is int:  # NumPy takes a C int
+                if not value.is_integer() or not _INT_MIN <= value <= _INT_MAX:
+                    raise self.source.refuse(x, f"{name}: {key} must be a whole number from "
+                                                f"{_INT_MIN} to {_INT_MAX}")
                 value = int(value)
             params[key] = value
         return self.applying(node, fn, **params), node.args[:fn.arity]
@@ -313,7 +317,7 @@ class _Builder:
                 t = fn.builder(*args, **params)
             except (SymgradError, TypeError) as e:
                 raise self.source.refuse(node, str(e)) from None
-            if t.dtype not in _DTYPES:  # True + True is an int, sin(True) a float16
+            if t.dtype not in (_FLOAT, _BOOL):  # True - True is refused, sin(True) a float16
                 raise self.source.refuse(node, f"this gives {t.dtype}; expressions compute "
                                                f"float64 (True and False only as conditions)")
             return t

@@ -158,6 +158,16 @@ def test_diff_failures_of_the_work_exit_1(capsys, tmp_path):
     assert f"more than the {MAX_TERMS} allowed" in err and "try --simplify" in err
 
 
+def test_an_error_symgrad_raises_is_one_line_too(capsys, monkeypatch):
+    def fail(ys):
+        raise sg.GraphError("the simplifier failed on add#3")
+
+    monkeypatch.setattr(sg, "simplify", fail)
+    status, out, err = run(capsys, "diff", "x + 1", "--wrt", "x")
+    assert status == 1 and out == ""
+    assert err == "symgrad diff: error: the simplifier failed on add#3\n"
+
+
 def test_diff_through_python_dash_m():
     done = subprocess.run(
         [sys.executable, "-m", "symgrad", "diff", "x * exp(y)", "--wrt", "y", "--at", "x=2",

@@ -79,6 +79,8 @@ WRITTEN = [
     (lambda x, y, z: sg.leaky_relu(x, 0.25) + sg.elu(y) + sg.round(z, 2),
      "leaky_relu(x, 0.25) + elu(y, 1) + round(z, 2)"),
     (lambda x, y, z: sg.clip(x, -1.0, y), "clip(x, -1, y)"),
+    (lambda x, y, z: sg.leaky_relu(x, -np.inf) * sg.elu(y, np.nan),
+     "leaky_relu(x, -inf) * elu(y, nan)"),
 ]
 
 
