@@ -18,8 +18,14 @@ from importlib import resources
 from typing import Any, TextIO
 
 import numpy as np
+from tqdm import tqdm
 
-from .errors import SymgradError
+import symgrad as sg
+
+from .errors import ExpressionError, SymgradError
+from .export.expression import to_expression, to_latex
+from .expr import parse
+from .tensor import Tensor
 
 MAX_NODES = 20_000  # of a derivative that `symgrad diff` goes on with: each order multiplies
 
@@ -44,12 +50,6 @@ def differentiate(expression: str, wrt: str, order: int = 1, at: Sequence[str] =
     The derivative line shows the derivative as `sg.grad` builds it, or simplified if
     `simplify`; the value line is that expression's value at the point `at` gives.
     """
-    import symgrad as sg
-
-    from .errors import ExpressionError
-    from .export.expression import to_expression, to_latex
-    from .expr import parse
-
     if order < 1:
         raise CommandError(f"--order must be at least 1, got {order}")
     try:
@@ -93,10 +93,8 @@ def differentiate(expression: str, wrt: str, order: int = 1, at: Sequence[str] =
     return lines
 
 
-def _value(t: Any, symbols: dict, point: dict[str, float]) -> float:
+def _value(t: Tensor, symbols: dict, point: dict[str, float]) -> float:
     """t at the point, computed as its graph is (not simplified further)."""
-    import symgrad as sg
-
     f = sg.function(list(symbols.values()), t, simplify=False)
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # log(0) is -inf, as the value line says
@@ -123,14 +121,14 @@ def _point(at: Sequence[str], symbols: dict) -> dict[str, float] | None:
             raise CommandError(f"--at {item!r}: {text.strip()!r} is not a number") from None
         if name not in symbols:
             raise CommandError(f"--at {item!r}: the expression has no symbol {name!r} "
-                          f"({_listing(symbols)})")
+                               f"({_listing(symbols)})")
         if name in point:
             raise CommandError(f"--at {item!r}: {name} has a value already")
         point[name] = value
     missing = [name for name in symbols if name not in point]
     if missing:
-        raise CommandError(f"--at gives no value for {', '.join(missing)}: a value needs every "
-                      f"symbol of the expression")
+        raise CommandError(f"--at gives no value for {', '.join(missing)}: a value needs "
+                           f"every symbol of the expression")
     return point
 
 
@@ -148,10 +146,6 @@ def demo(epochs: int, hidden: int, lr: float, lam: float, batch: int, seed: int)
     One line per epoch on stdout; a progress bar on stderr while an epoch runs, drawn only
     when stderr is a terminal.
     """
-    from tqdm import tqdm
-
-    import symgrad as sg
-
     images, labels = load_digits()
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(labels))
@@ -246,11 +240,9 @@ class _ArgumentParser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    import symgrad
-
-    parser = _ArgumentParser(prog="symgrad", description=symgrad.__doc__,
+    parser = _ArgumentParser(prog="symgrad", description=sg.__doc__,
                              epilog="Run 'symgrad COMMAND --help' for a command's options.")
-    parser.add_argument("--version", action="version", version=f"symgrad {symgrad.__version__}")
+    parser.add_argument("--version", action="version", version=f"symgrad {sg.__version__}")
     commands = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND")
     d = commands.add_parser(
         "diff", help="differentiate an expression, such as 'sin(x) * y', symbolically",

@@ -61,7 +61,7 @@ FORMS: dict[str, Callable[[_Python, Tensor, list[Term]], Term]] = {
                                                             s.infix("*", a[0], a[0]))),
     "sigmoid_grad": lambda s, t, a: s.infix("*", a[1], s.infix("*", a[0],  # g (y (1 - y))
                                                                s.infix("-", s.number(1), a[0]))),
-    "cast": lambda s, t, a: _cast(s, t, a),
+    "cast": _cast,
     "zeros_like": lambda s, t, a: s.number(False if t.dtype == np.bool_ else 0),
     "ones_like": lambda s, t, a: s.number(True if t.dtype == np.bool_ else 1),
 }
