@@ -25,5 +25,15 @@ class FormatError(SymgradError, ValueError):
     """A saved graph file that is malformed or of an unknown version."""
 
 
+class ExpressionError(FormatError):
+    """Expression text (as `symgrad diff` reads it) that cannot be parsed or is refused, or a
+    graph that cannot be written as such text. `position` is the offending part of the text as
+    (offset, length) in characters, or None."""
+
+    def __init__(self, message: str, position: tuple[int, int] | None = None) -> None:
+        super().__init__(message)
+        self.position = position
+
+
 class NonFiniteError(SymgradError, ValueError):
     """check_finite found a NaN or an inf born at a node (its inputs held none)."""
