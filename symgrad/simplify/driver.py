@@ -271,6 +271,7 @@ class _Driver:
                 continue
             graph.current_grad_of = a.get("grad_of")
             graph.current_grad_pass = a.get("grad_pass")
+            mark = graph.next_id
             r = rule.replacement(m) if callable(rule.replacement) else build(
                 rule.replacement, m)
             if r is None:
@@ -290,6 +291,8 @@ class _Driver:
             self.new_of[nid] = nid  # what the replacement reads of the node itself: as it is
             self.kid[nid] = nid
             try:
+                for n in self._new_part(r.id, mark):  # inputs first: no deep recursion
+                    self.norm(n)
                 result = self.norm(r.id)
             finally:
                 self.busy.discard(nid)
@@ -303,6 +306,19 @@ class _Driver:
                 self.pending.append((rule.name, nid, result))
             return result
         return nid
+
+    def _new_part(self, nid: int, mark: int) -> list[int]:
+        """The nodes a replacement made (ids >= mark) that nid is computed from, in order."""
+        nodes, new_of = self.nodes, self.new_of
+        seen: set[int] = set()
+        todo = [nid]
+        while todo:
+            n = todo.pop()
+            if n in seen or n < mark or n in new_of:
+                continue
+            seen.add(n)
+            todo.extend(nodes[n]["inputs"])
+        return sorted(seen)
 
     def _check(self, rule: Rule, node: Tensor, r: Any) -> None:
         if not isinstance(r, Tensor) or r.graph is not node.graph:

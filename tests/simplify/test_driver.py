@@ -202,3 +202,21 @@ def test_function_simplifies_by_default_and_leaves_the_graph_as_it_was(g):
     np.testing.assert_allclose(f(v), raw(v))
     sg.evaluate(y, {x: v})
     assert set(g.nx.nodes) == before
+
+
+def test_a_large_replacement_and_a_deep_graph_need_no_deep_recursion(g):
+    x = g.placeholder("x", (2,))
+
+    def long_chain(m):
+        t = m["a"]
+        for _ in range(5000):
+            t = sg.sin(t)
+        return t - sg.sin(m["a"]) + sg.sin(m["a"])  # a new node of the node's shape
+
+    rule = sg.Rule("grow", ("cos", "a"), long_chain)
+    out = sg.simplify(sg.cos(x), rules=[rule])
+    assert sg.count_nodes(out) == 5002  # the chain, - and +; its first sin(a) is merged
+    y = x
+    for _ in range(20_000):
+        y = sg.tanh(y) * 1.0
+    assert sg.count_nodes(sg.simplify(y)) == 20_000
