@@ -71,6 +71,7 @@ BAD_CALLS = [
     ("numpy conversion", lambda g, x, w, y: np.asarray(x), "x"),
     ("numpy function", lambda g, x, w, y: np.sum(x), "x"),
     ("a tensor of another graph", lambda g, x, w, y: x + sg.Graph().placeholder("x"), "graph"),
+    ("round to huge decimals", lambda g, x, w, y: sg.round(x, 10**30), "decimals"),
     ("a constant of objects", lambda g, x, w, y: g.constant([object()]), "constant"),
 ]
 

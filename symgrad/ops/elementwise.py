@@ -13,6 +13,7 @@ from functools import cache
 
 import numpy as np
 
+from ..errors import ShapeError
 from ..shapes import broadcast
 from ..tensor import Tensor
 from .base import OpDef, apply, dtype_of, lift, register
@@ -345,6 +346,8 @@ def _number_param(name, key, default):
 def _round_normalize(inputs, decimals=0):
     if isinstance(decimals, bool) or not isinstance(decimals, (int, np.integer)):
         raise TypeError(f"round: decimals must be an int, got {decimals!r}")
+    if not -(2**31) < decimals < 2**31:  # NumPy takes a C int
+        raise ShapeError(f"round: decimals {decimals} is out of range (a C int)")
     return {"decimals": int(decimals)}
 
 
