@@ -4,7 +4,8 @@ A graph holding one 10-million-element float64 constant (80 MB) is saved and loa
 and loads the same array, in the same run, the sides alternating. sg.save writes base64 inside
 JSON (a third larger than the raw bytes) and syncs the file to disk before renaming it into
 place (an atomic write); np.save writes raw bytes and does not sync. Base64 alone, both ways,
-is timed beside them: it bounds how close the JSON format can come. Reports, never fails.
+(pybase64's, as sg.save and sg.load use it) is timed beside them: it bounds how close the JSON
+format can come. Reports, never fails.
 
     python bench/io.py [--quick]
 """
@@ -12,7 +13,6 @@ is timed beside them: it bounds how close the JSON format can come. Reports, nev
 from __future__ import annotations
 
 import argparse
-import binascii
 import statistics
 import sys
 import tempfile
@@ -23,6 +23,7 @@ import numpy as np
 from common import fmt_time, git_note, interleaved, print_summary
 
 import symgrad as sg  # bench/common.py put the repo root first on sys.path
+from symgrad.jsonform import b64decode, b64encode
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,18 +45,18 @@ def main(argv: list[str] | None = None) -> int:
         exact = loaded.graph.nx.nodes[loaded.id]["value"].tobytes() == value.tobytes()
         print(f"  file sizes: .npy {npy.stat().st_size / 1e6:.1f} MB, "
               f".json {js.stat().st_size / 1e6:.1f} MB; loaded bit for bit: {exact}")
-        text = binascii.b2a_base64(value.view(np.uint8), newline=False)
+        text = b64encode(value.view(np.uint8))
         samples = interleaved({
             "np.save": lambda: np.save(npy, value), "sg.save": lambda: sg.save(c, js),
             "np.load": lambda: np.load(npy), "sg.load": lambda: sg.load(js),
-            "base64 encode": lambda: binascii.b2a_base64(value.view(np.uint8), newline=False),
-            "base64 decode": lambda: binascii.a2b_base64(text),
+            "base64 encode": lambda: b64encode(value.view(np.uint8)),
+            "base64 decode": lambda: b64decode(text),
         }, rounds, 1, warmup=0.0, warmup_rounds=1)
     med = {k: statistics.median(v) for k, v in samples.items()}
     for name, ts in samples.items():
         print(f"  {name:<13} min {fmt_time(min(ts)):>11}   median {fmt_time(med[name]):>11}")
     numpy = med["np.save"] + med["np.load"]
-    print(f"  base64 alone (CPython's binascii, both ways) takes "
+    print(f"  base64 alone (both ways) takes "
           f"{(med['base64 encode'] + med['base64 decode']) / numpy:.1f} times np.save + np.load")
     save, load = med["sg.save"] / med["np.save"], med["sg.load"] / med["np.load"]
     both = (med["sg.save"] + med["sg.load"]) / numpy

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import json
+import mmap
 import os
 import secrets
 import stat
@@ -149,16 +150,54 @@ def load(path: str | os.PathLike) -> Graph:
     """
     name = os.fsdecode(path)
     with open(name, "rb") as f:
-        raw = f.read()
+        size = os.fstat(f.fileno()).st_size
+        if size < _LARGE:
+            return _load_bytes(name, f.read())
+        # a large file is mapped, not read: its base64 is decoded from the page cache
+        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as raw:
+            return _load_bytes(name, raw)
+
+
+def _load_bytes(name: str, raw: Any) -> Graph:
     try:
-        return _build(_parse(raw))
+        return _build(*_parse(raw))
     except Bad as e:
         raise FormatError(f"cannot load {name}: {e}") from None
     except RecursionError:
         raise FormatError(f"cannot load {name}: nested too deeply") from None
 
 
-def _parse(raw: bytes) -> dict:
+_DATA = b'"data": "'  # how save writes a constant's base64
+_LARGE = 1 << 16  # characters: payloads this long are decoded without the JSON parser
+
+
+def _excise(raw: bytes) -> tuple[bytes, list[memoryview]]:
+    """raw with each long base64 string after "data": taken out (as "@k") and the strings, so
+    that the JSON parser does not scan megabytes nor make a str of them. Only plain runs (no
+    backslash) are taken; every "@k" is checked against its payload's base64 when used."""
+    parts: list[bytes] = []
+    payloads: list[memoryview] = []
+    view = memoryview(raw)
+    done = at = 0
+    while (i := raw.find(_DATA, at)) >= 0:
+        start = i + len(_DATA)
+        end = raw.find(b'"', start)
+        if end < 0:
+            break
+        if end - start >= _LARGE and raw.find(b"\\", start, end) < 0:
+            parts += [raw[done:start], b"@%d" % len(payloads)]
+            payloads.append(view[start:end])
+            done = end
+        at = end + 1
+    if not payloads:
+        return bytes(raw), []
+    parts.append(raw[done:])
+    return b"".join(parts), payloads
+
+
+def _parse(raw: Any) -> tuple[dict, list[memoryview]]:
+    """The document of the file's bytes (or its memory map), and its large payloads."""
+    raw, payloads = _excise(raw)
     if not raw or raw.isspace():  # not strip(): a copy of the whole file
         raise Bad("the file is empty")
     try:
@@ -183,7 +222,7 @@ def _parse(raw: bytes) -> dict:
         raise Bad(f"format version {version} is newer than this symgrad reads ({VERSION}): "
                   "upgrade symgrad")
     keys(doc, _TOP_KEYS, (), "the top level")
-    return doc
+    return doc, payloads
 
 
 def _object(pairs: list[tuple[str, Any]]) -> dict:
@@ -199,12 +238,12 @@ def _no_constant(word: str) -> None:
     raise Bad(f"{word} is not JSON (non-finite numbers are stored as their bits)")
 
 
-def _build(doc: dict) -> Graph:
+def _build(doc: dict, payloads: list[memoryview]) -> Graph:
     graph = Graph()
     passes = int_in(doc["grad_passes"], "'grad_passes'")
     nodes = list_in(doc["nodes"], "'nodes'")
     for i, record in enumerate(nodes):
-        _load_node(graph, dict_in(record, f"nodes[{i}]"), passes)
+        _load_node(graph, dict_in(record, f"nodes[{i}]"), passes, payloads)
     results = []
     for i, entry in enumerate(list_in(doc["grad_results"], "'grad_results'")):
         what = f"grad_results[{i}]"
@@ -223,7 +262,7 @@ def _build(doc: dict) -> Graph:
     return graph
 
 
-def _load_node(graph: Graph, record: dict, passes: int) -> None:
+def _load_node(graph: Graph, record: dict, passes: int, payloads: list[memoryview]) -> None:
     nid = int_in(record.get("id"), "a node's 'id'")
     if nid in graph.nx:
         raise Bad(f"two nodes have id {nid}")
@@ -279,7 +318,7 @@ def _load_node(graph: Graph, record: dict, passes: int) -> None:
             if op == PLACEHOLDER:
                 _placeholder(graph, name, signature, where)
             else:
-                graph.constant(value_in(record["value"], signature, where), name)
+                graph.constant(value_in(record["value"], signature, where, payloads), name)
         elif op == OUTPUT:
             _output(graph, inputs, params, name, signature, where)
         else:

@@ -10,6 +10,7 @@ import contextlib
 import json
 import math
 import struct
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -25,6 +26,24 @@ _RAW = {name: d.newbyteorder("<") for name, d in DTYPES.items()}  # how values a
 
 class Bad(Exception):
     """What is wrong with a file; `load` turns it into a FormatError naming the file."""
+
+
+try:  # SIMD base64, several times faster than CPython's binascii on large constants
+    import pybase64 as _b64
+except ImportError:  # pragma: no cover - pybase64 is a dependency; binascii gives the same bytes
+    _b64 = None
+
+
+def b64encode(data: Any) -> bytes:
+    return _b64.b64encode(data) if _b64 is not None else binascii.b2a_base64(
+        data, newline=False)
+
+
+def b64decode(data: Any) -> bytes:
+    """Strict base64 (a character outside the alphabet is binascii.Error)."""
+    if _b64 is not None:
+        return _b64.b64decode(data, validate=True)
+    return binascii.a2b_base64(data, strict_mode=True)
 
 
 # -- writing -------------------------------------------------------------------------------------
@@ -50,7 +69,7 @@ def param_out(value: Any, what: str) -> Any:
 def value_out(value: np.ndarray) -> tuple[dict, bytes]:
     """A constant's dtype and shape (JSON), and the base64 of its little-endian bytes."""
     raw = np.ascontiguousarray(value, dtype=_RAW[value.dtype.name])
-    data = binascii.b2a_base64(raw.reshape(-1).view(np.uint8), newline=False)
+    data = b64encode(raw.reshape(-1).view(np.uint8))
     return {"dtype": raw.dtype.str, "shape": list(value.shape)}, data
 
 
@@ -73,8 +92,10 @@ def signature_in(value: Any, where: str) -> tuple:
     return shape, dtype
 
 
-def value_in(value: Any, signature: tuple, where: str) -> np.ndarray:
-    """A constant's array from its base64 bytes, once dtype, shape and length agree."""
+def value_in(value: Any, signature: tuple, where: str, payloads: Sequence[Any] = ()
+             ) -> np.ndarray:
+    """A constant's array from its base64 bytes, once dtype, shape and length agree; a data
+    string "@k" is payload k, a large base64 string the loader took out before parsing."""
     value = dict_in(value, f"{where} value")
     keys(value, ("dtype", "shape", "data"), (), f"{where} value")
     shape, dtype = signature
@@ -83,16 +104,21 @@ def value_in(value: Any, signature: tuple, where: str) -> np.ndarray:
     if value["dtype"] != raw.str or stored != shape:
         raise Bad(f"{where}: its value is {short(value['dtype'])} of shape {list(stored)}, "
                   f"the node says {raw.str} of shape {list(shape)}")
-    data = str_in(value["data"], f"{where} data")
+    data: Any = str_in(value["data"], f"{where} data")
+    if data.startswith("@") and payloads:
+        k = data[1:]
+        if not k.isdigit() or int(k) >= len(payloads):
+            raise Bad(f"{where}: its data is not base64 ({short(data)})")
+        data = payloads[int(k)]
     n = math.prod(shape) * raw.itemsize
     if len(data) != 4 * -(-n // 3):
         raise Bad(f"{where}: {len(data)} base64 characters cannot hold {n} bytes")
-    try:  # lenient mode skips stray characters: then fewer bytes come out (a third faster)
-        decoded = binascii.a2b_base64(data)
+    try:
+        decoded = b64decode(data)
     except (binascii.Error, ValueError) as e:
         raise Bad(f"{where}: its data is not base64 ({e})") from None
     if len(decoded) != n:
-        raise Bad(f"{where}: its data is not base64 (characters outside the alphabet)")
+        raise Bad(f"{where}: its data is not base64 (padding in the middle)")
     array = np.frombuffer(decoded, raw).reshape(shape)
     if dtype.kind == "b" and (array.view(np.uint8) > 1).any():
         raise Bad(f"{where}: a boolean value holds a byte other than 0 and 1")
