@@ -1,0 +1,233 @@
+"""Plans: the steps that compute some outputs from some inputs, run one by one.
+
+A plan is what every backend runs: make_plan orders the ancestors of the outputs (stopping at
+the inputs) into steps over value slots; Plan.run interprets them, releasing each value after
+its last consumer, checking results when asked (check_finite) and naming the node a failure
+happened at. Reads op records for `compute`; names no op.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .errors import FeedError, NonFiniteError, ShapeError, SymgradError
+from .graph import CONSTANT, PLACEHOLDER, Graph, no_cycle_collection
+from .ops.base import OPS, BadInput, params_key
+from .shapes import show
+from .tensor import Tensor
+
+COMPILE_LIMIT = 20_000  # steps; larger plans are interpreted: compiling would cost more
+
+
+@dataclass(slots=True)
+class Step:
+    """out = fn(*args): one node to run; slots index the value registers."""
+
+    nid: int
+    fn: Callable[..., Any]
+    args: tuple[int, ...]
+    out: int
+    attrs: dict  # the node's attributes: errors name it even after the graph was pruned
+    frees: tuple[int, ...] = ()  # slots whose last consumer is this step
+
+
+@dataclass
+class Plan:
+    """What to run for some outputs given values for some inputs (slots 0..n-1)."""
+
+    graph: Graph
+    inputs: list[Tensor]
+    steps: list[Step] = field(default_factory=list)
+    consts: dict[int, Any] = field(default_factory=dict)
+    outputs: list[int] = field(default_factory=list)
+    n_slots: int = 0
+    source: str | None = None  # the Python a backend compiled the plan to, if it did
+    _frees_marked: bool = False
+
+    def run(self, values: Sequence[Any], check_finite: bool = False) -> list[Any]:
+        """Interprets the steps; each value is released right after its last consumer.
+
+        `check_finite`: raise NonFiniteError at the first step whose result holds a NaN or an
+        inf that its inputs did not hold."""
+        if not self._frees_marked:  # only interpreting needs them: codegen does its own
+            with no_cycle_collection():
+                _mark_frees(self)
+            self._frees_marked = True
+        regs: list[Any] = [None] * self.n_slots
+        regs[: len(values)] = values
+        for slot, value in self.consts.items():
+            regs[slot] = value
+        if check_finite:
+            for slot, value in enumerate(values):
+                _check_fed_finite(self.inputs[slot], value)
+        for step in self.steps:
+            try:
+                regs[step.out] = step.fn(*[regs[a] for a in step.args])
+            except Exception as e:
+                _raise_run_error(self.graph, step, [regs[a] for a in step.args], e)
+            if check_finite:
+                _check_finite(self.graph, step, [regs[a] for a in step.args], regs[step.out])
+            for s in step.frees:
+                regs[s] = None
+        return [regs[s] for s in self.outputs]
+
+
+def make_plan(graph: Graph, outputs: list[Tensor], inputs: list[Tensor]) -> Plan:
+    """The ancestors of `outputs` (stopping at `inputs`) in topological order, as steps.
+
+    Planning runs what it is given: merging equal computations and folding constants are the
+    simplifier's (`function` and `evaluate` simplify first)."""
+    with no_cycle_collection():
+        return _make_plan(graph, outputs, inputs)
+
+
+def _make_plan(graph: Graph, outputs: list[Tensor], inputs: list[Tensor]) -> Plan:
+    plan = Plan(graph, inputs)
+    slot_of: dict[int, int] = {}
+    for t in inputs:
+        if t.id in slot_of:
+            raise FeedError(f"{t.label} is given twice")
+        slot_of[t.id] = len(slot_of)
+    n_slots = len(slot_of)
+    nodes = graph._node  # the attribute dicts; the planner reads them for every node
+    consts = plan.consts
+    steps = plan.steps
+    bound: dict[tuple, Callable] = {}
+    for nid in graph.topo_order([t.id for t in outputs], stop=slot_of):
+        if nid in slot_of:
+            continue
+        a = nodes[nid]
+        op = a["op"]
+        slot_of[nid] = slot = n_slots
+        n_slots += 1
+        if op == CONSTANT:
+            consts[slot] = a["value"]
+            continue
+        if op == PLACEHOLDER:
+            raise FeedError(f"placeholder {a['name']!r} needs a value")
+        opdef = OPS[op]
+        params = a["params"]
+        if params:
+            fkey = (op, params_key(params))
+            fn = bound.get(fkey)
+            if fn is None:
+                fn = bound[fkey] = functools.partial(opdef.compute, **dict(params))
+        else:
+            fn = opdef.compute
+        steps.append(Step(nid, fn, tuple(map(slot_of.__getitem__, a["inputs"])), slot, a))
+    plan.n_slots = n_slots
+    plan.outputs = [slot_of[t.id] for t in outputs]
+    return plan
+
+
+def _mark_frees(plan: Plan) -> None:
+    last: dict[int, int] = {}
+    for k, step in enumerate(plan.steps):
+        for a in step.args:
+            last[a] = k
+    keep = set(plan.outputs) | set(plan.consts)
+    frees: dict[int, list[int]] = {}
+    for slot, k in last.items():
+        if slot not in keep:
+            frees.setdefault(k, []).append(slot)
+    for k, slots in frees.items():
+        plan.steps[k].frees = tuple(slots)
+
+
+def _label(graph: Graph, nid: int) -> str:
+    """A node's name in errors, also for a node the graph no longer holds."""
+    a = graph._node.get(nid)
+    return f"#{nid}" if a is None else graph.label(nid)
+
+
+def _where(graph: Graph, step: Step) -> str:
+    """The node of a step, as errors name it: a node the simplifier made by what it replaced."""
+    a = step.attrs
+    if a["name"]:
+        return f"{a['op']} at node {a['name']}"
+    replaced = a.get("replaces")
+    if replaced is not None and replaced in graph._node:
+        return f"{a['op']} at node {_label(graph, replaced)} (as simplified)"
+    return f"{a['op']} at node {a['op']}#{step.nid}"
+
+
+def _raise_run_error(graph: Graph, step: Step, args: list[Any], e: Exception) -> None:
+    """Re-raises what a step's compute raised, naming the node. A bad input value is a
+    FeedError naming that input; NumPy's ValueError (shapes that met only at run time) a
+    ShapeError; any other exception keeps its type, with a note naming the node."""
+    where = _where(graph, step)
+    if isinstance(e, BadInput):
+        culprit = _label(graph, step.attrs["inputs"][e.position])
+        raise FeedError(f"{where}: {culprit}: {e.message}") from e
+    shapes = ", ".join(show(np.shape(v)) for v in args)
+    if isinstance(e, ValueError) and not isinstance(e, SymgradError):
+        raise ShapeError(f"{where} failed on inputs of shapes {shapes}: {e}") from e
+    e.add_note(f"symgrad: raised by {where}, on inputs of shapes {shapes}")
+    raise e
+
+
+# -- check_finite ----------------------------------------------------------------------------
+def _non_finite(value: Any) -> tuple[bool, bool]:
+    """(has NaN, has inf) of a result (a tuple for a multi-output node)."""
+    nan = inf = False
+    for v in value if isinstance(value, tuple) else (value,):
+        v = np.asarray(v)
+        if v.dtype.kind in "fc" and not np.isfinite(v).all():
+            nan = nan or bool(np.isnan(v).any())
+            inf = inf or bool(np.isinf(v).any())
+    return nan, inf
+
+
+def _summary(v: Any) -> str:
+    v = np.asarray(v)
+    if v.dtype.kind not in "fc" or v.size == 0:
+        return f"{show(v.shape)} {v.dtype}"
+    finite = v[np.isfinite(v)]
+    bad = f", {np.isnan(v).sum()} NaN, {np.isinf(v).sum()} inf" if finite.size < v.size else ""
+    span = f" in [{finite.min():.4g}, {finite.max():.4g}]" if finite.size else ""
+    return f"{show(v.shape)} {v.dtype}{span}{bad}"
+
+
+def _check_fed_finite(t: Tensor, value: Any) -> None:
+    nan, inf = _non_finite(value)
+    if nan or inf:
+        raise NonFiniteError(f"{what_fed(t)} was fed a value holding {'NaN' if nan else 'inf'}: "
+                             f"{_summary(value)}")
+
+
+def what_fed(t: Tensor) -> str:
+    """How errors name a fed tensor."""
+    return f"placeholder {t.name!r}" if t.op == PLACEHOLDER else f"fed tensor {t.label}"
+
+
+def _check_finite(graph: Graph, step: Step, args: list[Any], value: Any) -> None:
+    nan, inf = _non_finite(value)
+    if not (nan or inf):
+        return
+    had_nan = had_inf = False
+    for v in args:
+        n, i = _non_finite(v)
+        had_nan, had_inf = had_nan or n, had_inf or i
+    if (nan and not had_nan) or (inf and not had_inf):
+        a = step.attrs
+        made = "NaN" if nan and not had_nan else "inf"
+        origin = a.get("origin")
+        replaced = graph._node.get(a.get("replaces", -1))
+        if origin == "simplify" and replaced is not None:
+            origin = replaced["origin"]
+        if "grad_of" in a:
+            fwd = a["grad_of"]
+            fa = graph._node.get(fwd)
+            origin += f", from the derivative rule of {fa['op'] if fa else '?'} at node " \
+                      f"{_label(graph, fwd)}"
+        inputs = "; ".join(f"{_label(graph, i)}: {_summary(v)}"
+                           for i, v in zip(a["inputs"], args))
+        raise NonFiniteError(f"{_where(graph, step)} (origin {origin}) made {made} from finite "
+                             f"inputs: {inputs or 'none'}; result {_summary(value)}")
+
+
