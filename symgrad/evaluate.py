@@ -116,9 +116,11 @@ def _duplicate(ts: list[Tensor]) -> str:
 class Function:
     """A planned computation: call it with one value per input.
 
-    `tier` says how it runs: "compiled" (one straight-line Python function; `source` shows
-    it), "interpreted" (step by step: plans of more than COMPILE_LIMIT steps, whose compiling
-    would cost more than it saves, and check_finite), or the tier of another backend.
+    `tier` says how it runs: "scalar" (a plan of 0-d float64 values: Python floats and the
+    math module, NumPy again for a call leaving the finite floats), "compiled" (one
+    straight-line Python function of NumPy calls; `source` shows it), "interpreted" (step by
+    step: plans of more than COMPILE_LIMIT steps, whose compiling would cost more than it
+    saves, and check_finite), or the tier of another backend.
     """
 
     def __init__(self, inputs: Sequence[Tensor], outputs: Tensor | Sequence[Tensor],
@@ -136,6 +138,15 @@ class Function:
         self.check_finite = check_finite
         self.plan = simplified_plan(ts, self.inputs, simplify, check_finite)
         self._run, self.tier = self.backend.runner(self.plan, check_finite)
+        self._direct = None
+        if not check_finite:
+            direct = self.backend.direct(self.plan, self._call, self._single)
+            if direct is not None:
+                self._direct, self.tier = direct
+                # calls go straight to it: a class of its own whose __call__ it is (Python
+                # looks __call__ up on the class), saving the indirection on ~1 us calls
+                self.__class__ = type("Function", (Function,), {
+                    "__call__": self._direct, "__doc__": Function.__doc__})
 
     @property
     def source(self) -> str | None:
@@ -143,6 +154,9 @@ class Function:
         return self.plan.source
 
     def __call__(self, *values: Any) -> Any:
+        return self._call(*values)
+
+    def _call(self, *values: Any) -> Any:
         if len(values) != len(self.inputs):
             names = ", ".join(t.label for t in self.inputs)
             raise TypeError(f"this function takes {len(self.inputs)} values ({names}), "

@@ -42,6 +42,12 @@ class Backend(ABC):
         """What the caller gets: arrays of its own (sharing memory with no input, no other
         result and no constant)."""
 
+    def direct(self, plan: Plan, call: Callable[..., Any], single: bool
+               ) -> tuple[Callable[..., Any], str] | None:
+        """Optionally, a faster way to make a whole call (feeding and results included) for
+        some plans, and its tier; `call(*values)` is the usual way, for it to fall back on."""
+        return None
+
 
 _LOADED: dict[str, Backend] = {}
 

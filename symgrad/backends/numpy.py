@@ -93,5 +93,12 @@ class NumpyBackend(Backend):
     def results(self, values: Sequence[Any], fed: Sequence[Any]) -> list[np.ndarray]:
         return as_outputs(values, fed)
 
+    def direct(self, plan: Plan, call: Callable[..., Any], single: bool
+               ) -> tuple[Callable[..., Any], str] | None:
+        from ..scalar import compile_scalar
+
+        run = compile_scalar(plan, call, single)  # a plan of scalars: Python's floats
+        return None if run is None else (run, "scalar")
+
 
 BACKEND = NumpyBackend()

@@ -44,6 +44,10 @@ class OpDef:
         commutative: inputs may be swapped (used when merging equal computations).
         elementwise: the rule only broadcasts `g` against other values, so the derivative pass
             may hand it a gradient not yet broadcast to the output's shape.
+        scalar: the op on Python floats, for plans whose values are all 0-d (scalar.py): an
+            expression of its inputs {0}, {1}, ... over the `math` module's names, equal to
+            `compute` on float64 wherever the result is finite (where it is not, the call
+            runs on NumPy instead). None: no such form.
     """
 
     name: str
@@ -55,6 +59,7 @@ class OpDef:
     commutative: bool = False
     elementwise: bool = False
     bprop_wanted: bool = False
+    scalar: str | None = None
 
 
 OPS: dict[str, OpDef] = {}

@@ -1,0 +1,121 @@
+"""scalar.py: plans of 0-d float64 values run on Python floats and the math module, with NumPy's
+semantics: the same values, and a call leaving the finite floats runs on NumPy again."""
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import symgrad as sg
+from tests.strategies import programs
+
+
+def _d4_tanh():
+    g = sg.Graph()
+    x = g.placeholder("x")
+    d = sg.tanh(x)
+    for _ in range(4):
+        d = sg.grad(d, x)
+    return x, d
+
+
+def test_scalar_plans_take_the_scalar_tier_and_others_do_not():
+    x, d = _d4_tanh()
+    f = sg.function([x], d)
+    assert f.tier == "scalar" and isinstance(f, sg.Function)
+    assert "tanh(" in f._direct.source and "np." not in f._direct.source
+    g = sg.Graph()
+    v, s32, n = g.placeholder("v", (3,)), g.placeholder("s", (), "float32"), g.placeholder("n", (),
+                                                                                         "int64")
+    assert sg.function([v], sg.tanh(v)).tier == "compiled"
+    assert sg.function([s32], sg.tanh(s32)).tier == "compiled"  # float32 rounds on NumPy
+    assert sg.function([n], n * 2).tier == "compiled"             # int64 wraps on NumPy
+    assert sg.function([x], d, check_finite=True).tier == "interpreted"
+    assert sg.function([x], sg.logsumexp(sg.stack([x, x * 2.0]))).tier == "compiled"  # no form
+
+
+def test_values_and_types_match_the_numpy_tier():
+    x, d = _d4_tanh()
+    fast, slow = sg.function([x], d), sg.function([x], d, simplify=True)
+    slow._direct = None
+    at = np.linspace(-3, 3, 13)
+    for v in at:
+        got = fast(float(v))
+        assert isinstance(got, np.ndarray) and got.shape == () and got.dtype == np.float64
+        assert got.flags.writeable
+        np.testing.assert_allclose(got, slow._call(v), rtol=1e-14, atol=1e-15)
+    y = np.tanh(at)
+    np.testing.assert_allclose([fast(v) for v in at], (1 - y * y) * (16 * y - 24 * y ** 3),
+                               rtol=1e-12, atol=1e-12)
+
+
+def test_inputs_that_are_not_plain_floats_and_wrong_arity():
+    x, d = _d4_tanh()
+    f = sg.function([x], d)
+    want = f(0.3)
+    for v in (np.float64(0.3), np.array(0.3), np.float32(0.3)):
+        np.testing.assert_allclose(f(v), want, rtol=1e-7)
+    assert f(1) == f(1.0)
+    with pytest.raises(sg.FeedError, match="'x'"):
+        f("0.3")
+    with pytest.raises(TypeError, match="takes 1 values"):
+        f(0.1, 0.2)
+    with pytest.raises(TypeError, match="takes 1 values"):
+        f()
+
+
+@pytest.mark.parametrize("expr, at", [
+    (lambda x: sg.log(x), 0.0), (lambda x: sg.log(x), -1.0), (lambda x: 1.0 / x, 0.0),
+    (lambda x: sg.exp(x), 1000.0), (lambda x: sg.sqrt(x), -1.0), (lambda x: x ** 0.5, -2.0),
+    (lambda x: x * 2.0, np.inf), (lambda x: x * x - x, np.inf), (lambda x: sg.tanh(x), np.nan),
+])
+def test_a_call_leaving_the_finite_floats_gives_numpys_values_and_warnings(expr, at):
+    g = sg.Graph()
+    x = g.placeholder("x")
+    y = expr(x)
+    f, numpy_way = sg.function([x], [y, y * 3.0]), sg.function([x], [y, y * 3.0])
+    numpy_way._direct = None
+    assert f.tier == "scalar"
+    with warnings.catch_warnings(record=True) as fast_warns:
+        warnings.simplefilter("always")
+        got = f(at)
+    with warnings.catch_warnings(record=True) as numpy_warns:
+        warnings.simplefilter("always")
+        want = numpy_way._call(at)
+    for a, b in zip(got, want):
+        np.testing.assert_array_equal(a, b)
+    assert [str(w.message) for w in fast_warns] == [str(w.message) for w in numpy_warns]
+
+
+def test_booleans_where_and_comparisons():
+    g = sg.Graph()
+    x, flag = g.placeholder("x"), g.placeholder("flag", (), "bool")
+    y = sg.where(sg.logical_and(flag, x > 0) if hasattr(sg, "logical_and") else flag, x * 2.0,
+                 -x)
+    f = sg.function([x, flag], [y, x > 1.0])
+    assert f.tier == "scalar"
+    out = f(3.0, True)
+    assert out[0] == 6.0 and out[1].dtype == np.bool_ and bool(out[1])
+    assert f(3.0, False)[0] == -3.0
+
+
+@given(prog=programs(shapes=[((), ())], dtypes=("float64",)), seed=st.integers(0, 2**16))
+def test_random_scalar_graphs_and_gradients_agree_with_numpy(prog, seed):
+    g, xs, pool = prog.build()
+    made = [t for t in pool[len(xs):] if t.dtype == np.float64 and t.shape == ()]
+    if not made:
+        return
+    y = made[0]
+    for t in made[1:]:
+        y = y + t
+    outs = [y, *sg.gradients(y, xs)]
+    f, numpy_way = sg.function(xs, outs), sg.function(xs, outs)
+    numpy_way._direct = None
+    arrays = [float(a) for a in prog.values(seed)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        got, want = f(*arrays), numpy_way._call(*arrays)
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-300, equal_nan=True)
