@@ -118,7 +118,9 @@ class Function:
 
     `tier` says how it runs: "scalar" (a plan of 0-d float64 values: Python floats and the
     math module, NumPy again for a call leaving the finite floats), "compiled" (one
-    straight-line Python function of NumPy calls; `source` shows it), "interpreted" (step by
+    straight-line Python function of NumPy calls; `source` shows it), "fused" (with llvmlite:
+    the compiled plan with its regions of elementwise steps as compiled loops, swapped in once
+    the background compile that the second call starts is done), "interpreted" (step by
     step: plans of more than COMPILE_LIMIT steps, whose compiling would cost more than it
     saves, and check_finite), or the tier of another backend.
     """
@@ -137,16 +139,30 @@ class Function:
         self.outputs = ts
         self.check_finite = check_finite
         self.plan = simplified_plan(ts, self.inputs, simplify, check_finite)
-        self._run, self.tier = self.backend.runner(self.plan, check_finite)
+        self._run, self._tier = self.backend.runner(self.plan, check_finite)
         self._direct = None
         if not check_finite:
             direct = self.backend.direct(self.plan, self._call, self._single)
             if direct is not None:
-                self._direct, self.tier = direct
+                self._direct, self._tier = direct
                 # calls go straight to it: a class of its own whose __call__ it is (Python
                 # looks __call__ up on the class), saving the indirection on ~1 us calls
                 self.__class__ = type("Function", (Function,), {
                     "__call__": self._direct, "__doc__": Function.__doc__})
+
+    @property
+    def tier(self) -> str:
+        """How calls run now (see the class); a runner upgraded in the background (the fused
+        tier) says so here once it is in place."""
+        if self._direct is None:
+            return getattr(self._run, "tier", self._tier)
+        return self._tier
+
+    def wait_fused(self, timeout: float | None = None) -> bool:
+        """Starts compiling the fused tier now if the second call has not, and waits for it at
+        most `timeout` seconds (for tests and benchmarks); True when calls then run fused."""
+        wait = getattr(self._run, "wait", None)
+        return self._direct is None and wait is not None and wait(timeout)
 
     @property
     def source(self) -> str | None:

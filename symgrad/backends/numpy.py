@@ -1,5 +1,6 @@
 """The NumPy backend: plans compiled to straight-line Python over NumPy calls (codegen.py), or
-run step by step when they are large or checked (check_finite).
+run step by step when they are large or checked (check_finite); with llvmlite, regions of
+elementwise steps compiled to loops in the background (fuse.py, the "fused" tier).
 
 Fed values become plain ndarrays of the declared dtype; results are the caller's own arrays.
 """
@@ -88,7 +89,9 @@ class NumpyBackend(Backend):
             except Exception:
                 plan.run(arrays)  # again, step by step, to name the node that failed
                 raise
-        return run, "compiled"
+        from ..tiers import runner  # with llvmlite: fused loops, compiled in the background
+
+        return runner(plan, run), "compiled"
 
     def results(self, values: Sequence[Any], fed: Sequence[Any]) -> list[np.ndarray]:
         return as_outputs(values, fed)
