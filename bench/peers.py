@@ -115,7 +115,7 @@ def drive(args: argparse.Namespace) -> int:
         return 2
     steps_list = wl.QUICK_FIRST_GRADIENT_STEPS if args.quick else wl.FIRST_GRADIENT_STEPS
     times_cap = args.cap * (3 if not args.quick else 2)
-    start = time.perf_counter()
+    start, commit = time.perf_counter(), git_describe() or "unknown"  # before any edit meanwhile
     print(f"symgrad peer benchmark{' (--quick)' if args.quick else ''}: {', '.join(chosen)}")
     results: dict[str, dict] = {}
     for name in chosen:
@@ -132,7 +132,7 @@ def drive(args: argparse.Namespace) -> int:
             rec[f"W3 {steps}"] = w3.get(f"W3 {steps}", {"error": w3.get("failed", "no result")})
         results[name] = rec
     elapsed = time.perf_counter() - start
-    meta = {"date": datetime.date.today().isoformat(), "commit": git_describe() or "unknown",
+    meta = {"date": datetime.date.today().isoformat(), "commit": commit,
             "machine": machine_note(), "versions": versions(), "quick": args.quick,
             "elapsed": elapsed, "cap": args.cap, "steps": list(steps_list),
             "chain_steps": wl.QUICK_CHAIN_STEPS if args.quick else wl.CHAIN_STEPS,
