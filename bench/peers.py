@@ -2,7 +2,8 @@
 system in its own fresh process, every workload checked against hand-written NumPy before it is
 timed, every time given with its ratio to hand-written NumPy timed in the same process.
 
-    python bench/peers.py [--quick] [--only symgrad,jax,...] [--out PATH] [--cap SECONDS]
+    python bench/peers.py [--quick] [--only symgrad,jax,...] [--out PATH] [--json PATH]
+                          [--cap SECONDS]
 
 Systems: numpy (itself, as a noise check), symgrad, autograd, jax, pytensor, torch, casadi, and
 math (plain Python, scalar workloads only). A system not installed is skipped with one line;
@@ -143,6 +144,8 @@ def drive(args: argparse.Namespace) -> int:
     if out:
         Path(out).write_text(text)
         print(f"written to {out}")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"meta": meta, "results": results}, indent=1))
     return 0
 
 
@@ -153,14 +156,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", help="comma-separated systems to run (default: all)")
     parser.add_argument("--out", help="where to write the markdown (default bench/RESULTS.md; "
                         "with --quick, nowhere)")
+    parser.add_argument("--json", help="also write every record, unformatted, to this file")
     parser.add_argument("--cap", type=float, default=None,
                         help="seconds one W3 process may take (run times: 3x that); "
                         "default 600, 120 with --quick")
+    parser.add_argument("--render", metavar="JSON", help="measure nothing: rewrite the tables "
+                        "from a file that --json wrote (to --out, or print them)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--first-gradient", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         return run_worker(args)
+    if args.render:
+        saved = json.loads(Path(args.render).read_text())
+        text = render(saved["results"], saved["meta"])
+        if args.out:
+            Path(args.out).write_text(text)
+        else:
+            print(text)
+        return 0
     if args.cap is None:
         args.cap = 120.0 if args.quick else 600.0
     return drive(args)

@@ -14,7 +14,7 @@ NAME, LABEL = "symgrad", "symgrad"
 
 
 def version() -> str:
-    return sg.__version__
+    return getattr(sg, "__version__", "unknown")
 
 
 def warm() -> None:
