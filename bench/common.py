@@ -71,8 +71,8 @@ def interleaved(sides: dict[str, Callable[[], object]], rounds: int, number: int
 
 
 def interleaved_for(sides: dict[str, Callable[[], object]], seconds: float,
-                    min_rounds: int = 5, max_rounds: int = 40,
-                    warmup: float = 0.2) -> dict[str, list[float]]:
+                    min_rounds: int = 5, max_rounds: int = 40, warmup: float = 0.2,
+                    warmup_rounds: int = 3) -> dict[str, list[float]]:
     """interleaved() with `number` and `rounds` chosen from one call of each side, so that a
     sample of the fastest side takes at least ~2 ms and all rounds about `seconds` in all."""
     once = {}
@@ -83,7 +83,7 @@ def interleaved_for(sides: dict[str, Callable[[], object]], seconds: float,
     number = max(1, int(2e-3 / min(once.values())))
     per_round = number * sum(once.values())
     rounds = min(max_rounds, max(min_rounds, int(seconds / per_round)))
-    return interleaved(sides, rounds, number, warmup=warmup)
+    return interleaved(sides, rounds, number, warmup=warmup, warmup_rounds=warmup_rounds)
 
 
 def ratios(samples: dict[str, list[float]], a: str, b: str) -> tuple[float, float, float]:

@@ -91,6 +91,10 @@ def _total(results: dict, name: str, key: str, cap: float) -> float | None:
     return cap if "stopped after" in str(rec.get("error", "")) else None
 
 
+def _seconds(t: float, cap: float) -> str:
+    return f"> {cap:.0f} s (stopped)" if t >= cap else f"{t:.3f} s"
+
+
 def goals(results: dict, meta: dict) -> list[list[str]]:
     rows = []
 
@@ -117,12 +121,13 @@ def goals(results: dict, meta: dict) -> list[list[str]]:
         shown = "-" if mine is None else f"{mine:.3f} s"
         builders = {n: _total(results, n, key, meta["cap"]) for n in GRAPH_BUILDERS}
         builders = {n: t for n, t in builders.items() if t is not None}
-        other = ", ".join(f"{LABELS[n]} {t:.3f} s" for n, t in builders.items()) or "none ran"
+        other = ", ".join(f"{LABELS[n]} {_seconds(t, meta['cap'])}"
+                          for n, t in builders.items()) or "none ran"
         add("ahead of PyTensor, JAX jit, CasADi", f"W3 {steps:,} steps", shown, other,
             None if mine is None or not builders else all(mine < t for t in builders.values()))
         eager = _total(results, "torch", key, meta["cap"])
         add("within 3x of PyTorch eager", f"W3 {steps:,} steps", shown,
-            "-" if eager is None else f"PyTorch eager {eager:.3f} s",
+            "-" if eager is None else f"PyTorch eager {_seconds(eager, meta['cap'])}",
             None if mine is None or eager is None else mine <= 3 * eager)
     return rows
 
@@ -144,7 +149,10 @@ def render(results: dict, meta: dict) -> str:
     out += ["Each system ran in its own process; each workload was checked against hand-written "
             "NumPy before it was timed. A time is the median of interleaved samples; (1.23x) is "
             "its ratio to hand-written NumPy timed in the same process (the median of the "
-            "per-round ratios), so processes are compared by ratio, not raw time.", ""]
+            "per-round ratios), so processes are compared by ratio, not raw time. On a busy "
+            "machine the same NumPy call has taken 3x-10x longer in one process than in "
+            "another, so compare runs, not single figures; bench/README.md says how to run "
+            "this and what each system runs.", ""]
 
     for dtype in ("float64", "float32"):
         keys = [f"W1 {dtype} {p}" for p in W1_PARTS]

@@ -27,9 +27,9 @@ from systems import Unsupported
 DIAMOND_DEPTH = 40  # y = sin(y) + cos(y), 40 times: 2^40 paths from x to y
 DIAMOND_AT = 0.7
 TANH_AT = 0.3
-QUICK_CHAIN_STEPS = 50
+QUICK_CHAIN_STEPS = 20
 FIRST_GRADIENT_STEPS = (1_000, 10_000)
-QUICK_FIRST_GRADIENT_STEPS = (100,)
+QUICK_FIRST_GRADIENT_STEPS = (50,)
 RTOL = {"float64": 1e-7, "float32": 2e-4}  # largest difference / largest value of NumPy's
 
 
@@ -98,7 +98,8 @@ def measure(run: Callable[[], object], ref: Callable[[], object], settings: dict
     if "error" in out:
         return out
     samples = interleaved_for({"system": run, "numpy": ref}, settings["seconds"],
-                              min_rounds=settings["min_rounds"], warmup=settings["warmup"])
+                              min_rounds=settings["min_rounds"], warmup=settings["warmup"],
+                              warmup_rounds=settings["warmup_rounds"])
     med = {k: statistics.median(v) for k, v in samples.items()}
     out.update(time=med["system"], numpy=med["numpy"], samples=len(samples["system"]),
                ratio=statistics.median(p / q for p, q in zip(samples["system"],
@@ -128,8 +129,8 @@ def run_times(side: ModuleType, quick: bool, log: Callable[[str], None],
               emit: Callable[[str, dict], None]) -> None:
     """W1 (float64, float32), W2, W4, W5 for one system: each checked, then timed against NumPy,
     and its record passed to `emit` at once (so that a run stopped midway keeps what it did)."""
-    settings = ({"seconds": 0.1, "min_rounds": 3, "warmup": 0.02} if quick else
-                {"seconds": 3.0, "min_rounds": 7, "warmup": 0.2})
+    settings = ({"seconds": 0.1, "min_rounds": 2, "warmup": 0.0, "warmup_rounds": 1} if quick
+                else {"seconds": 3.0, "min_rounds": 7, "warmup": 0.2, "warmup_rounds": 3})
 
     def record(key: str, run: Callable | None, ref: Callable, dtype: str = "float64",
                failed: dict | None = None, **extra: object) -> None:
