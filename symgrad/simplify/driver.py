@@ -66,8 +66,9 @@ def simplify_ids(graph: Graph, roots: list[int], *, rules: Sequence[Rule] | None
                  trace: list | None = None, stop: Iterable[int] = (), tidy: bool = True
                  ) -> list[int]:
     """The simplified node of each root; `stop` nodes (fed at run time) stay as they are and
-    are not looked into. Nodes it made that no result needs are removed again (unless not
-    `tidy`: a caller that removes every new node itself)."""
+    are not looked into. Nodes it made that no result needs are removed again, bar those the
+    records it adds to `trace` name (unless not `tidy`: a caller that removes every new node
+    itself)."""
     if rules is None:
         from .rules import DEFAULT_RULES
         rules = DEFAULT_RULES
@@ -75,6 +76,7 @@ def simplify_ids(graph: Graph, roots: list[int], *, rules: Sequence[Rule] | None
         if not isinstance(r, Rule):
             raise TypeError(f"rules must be symgrad.Rule objects, got {type(r).__name__}")
     first_new = graph.next_id
+    traced = len(trace) if trace is not None else 0
     with graph.atomic(), no_cycle_collection():
         saved = graph.current_origin, graph.current_grad_of, graph.current_grad_pass
         graph.current_origin = "simplify"
@@ -83,8 +85,9 @@ def simplify_ids(graph: Graph, roots: list[int], *, rules: Sequence[Rule] | None
             out = driver.run(roots)
         finally:
             graph.current_origin, graph.current_grad_of, graph.current_grad_pass = saved
-        if tidy:
-            _drop_unneeded(graph, first_new, out)
+        if tidy:  # the nodes the trace names stay, so that each rewrite can be looked at
+            named = [n for r in trace[traced:] for n in (r.node, r.replacement)] if trace else []
+            _drop_unneeded(graph, first_new, out + named)
     return out
 
 
