@@ -119,8 +119,9 @@ class Function:
     `tier` says how it runs: "scalar" (a plan of 0-d float64 values: Python floats and the
     math module, NumPy again for a call leaving the finite floats), "compiled" (one
     straight-line Python function of NumPy calls; `source` shows it), "interpreted" (step by
-    step: plans of more than COMPILE_LIMIT steps, whose compiling would cost more than it
-    saves, and check_finite), or the tier of another backend.
+    step: the first call of a plan of more than 200 steps, which is compiled when called again;
+    plans of more than COMPILE_LIMIT steps, whose compiling would cost more than it saves;
+    and check_finite), or the tier of another backend.
     """
 
     def __init__(self, inputs: Sequence[Tensor], outputs: Tensor | Sequence[Tensor],
@@ -137,16 +138,21 @@ class Function:
         self.outputs = ts
         self.check_finite = check_finite
         self.plan = simplified_plan(ts, self.inputs, simplify, check_finite)
-        self._run, self.tier = self.backend.runner(self.plan, check_finite)
+        self._run, self._tier = self.backend.runner(self.plan, check_finite)
         self._direct = None
         if not check_finite:
             direct = self.backend.direct(self.plan, self._call, self._single)
             if direct is not None:
-                self._direct, self.tier = direct
+                self._direct, self._tier = direct
                 # calls go straight to it: a class of its own whose __call__ it is (Python
                 # looks __call__ up on the class), saving the indirection on ~1 us calls
                 self.__class__ = type("Function", (Function,), {
                     "__call__": self._direct, "__doc__": Function.__doc__})
+
+    @property
+    def tier(self) -> str:
+        """How calls run now (a runner may change tier: compiled once reused)."""
+        return self._tier if self._direct is not None else getattr(self._run, "tier", self._tier)
 
     @property
     def source(self) -> str | None:
