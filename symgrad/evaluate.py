@@ -117,7 +117,8 @@ class Function:
     """A planned computation: call it with one value per input.
 
     `tier` says how it runs: "scalar" (a plan of 0-d float64 values: Python floats and the
-    math module, NumPy again for a call leaving the finite floats), "compiled" (one
+    math module, NumPy again for a call leaving the finite floats; results are NumPy
+    scalars), "compiled" (one
     straight-line Python function of NumPy calls; `source` shows it), "interpreted" (step by
     step: the first call of a plan of more than 200 steps, which is compiled when called again;
     plans of more than COMPILE_LIMIT steps, whose compiling would cost more than it saves;

@@ -202,7 +202,8 @@ def test_function_plans_once(g, monkeypatch, rng):
 
 def test_single_output_and_list_outputs(g):
     x = g.placeholder("x")
-    assert isinstance(sg.function([x], x + 1)(1.0), np.ndarray)
+    assert isinstance(sg.function([x], x + 1)(1.0), np.float64)  # the scalar tier: NumPy scalars
+    assert isinstance(sg.evaluate(x + 1, {x: 1.0}), np.ndarray)
     out = sg.function([x], [x + 1, x * 3])(2.0)
     assert isinstance(out, list) and [float(o) for o in out] == [3.0, 6.0]
     assert sg.function(x, [x + 1])(1.0)[0] == 2.0
