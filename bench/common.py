@@ -125,12 +125,13 @@ def rel_err(got: np.ndarray, want: np.ndarray) -> float:
 
 
 # -- the book's example network (Deep Learning, 6.5.7) -------------------------------------------
-def mlp_graph(dtype: str = "float64") -> dict[str, sg.Tensor]:
+def mlp_graph(dtype: str = "float64", n: int | None = N) -> dict[str, sg.Tensor]:
     """X @ W1 -> relu -> @ W2 -> softmax cross-entropy (int labels), mean, + weight decay.
 
-    Placeholders X, y, W1, W2, and V1, V2 (directions for Hessian-vector products), and "loss"."""
+    Placeholders X, y (batches of `n` rows; None: any), W1, W2, and V1, V2 (directions for
+    Hessian-vector products), and "loss"."""
     g = sg.Graph()
-    t = {"X": g.placeholder("X", (N, D), dtype), "y": g.placeholder("y", (N,), "int64"),
+    t = {"X": g.placeholder("X", (n, D), dtype), "y": g.placeholder("y", (n,), "int64"),
          "W1": g.placeholder("W1", (D, HID), dtype), "W2": g.placeholder("W2", (HID, K), dtype),
          "V1": g.placeholder("V1", (D, HID), dtype), "V2": g.placeholder("V2", (HID, K), dtype)}
     logits = sg.relu(t["X"] @ t["W1"]) @ t["W2"]

@@ -98,7 +98,7 @@ def evaluate(outputs: Tensor | Sequence[Tensor], feed: dict | None = None, *,
     mark = graph.next_id
     try:
         plan = simplified_plan(ts, inputs, True, check_finite)
-        results = runs_on.results(plan.run(arrays, check_finite), arrays)
+        results = runs_on.results(runs_on.run(plan, arrays, check_finite), arrays)
     finally:
         graph.rollback(mark)  # the plan is gone after this call: its node ids may be reused
     return results[0] if single else results

@@ -182,13 +182,23 @@ def _where(graph: Graph, step: Step) -> str:
 
 
 def _raise_run_error(graph: Graph, step: Step, args: list[Any], e: Exception) -> None:
-    """Re-raises what a step's compute raised, naming the node. A bad input value is a
-    FeedError naming that input; NumPy's ValueError (shapes that met only at run time) a
-    ShapeError; any other exception keeps its type, with a note naming the node."""
-    where = _where(graph, step)
+    raise_run_error(*step_names(graph, step), args, e)
+
+
+def step_names(graph: Graph, step: Step) -> tuple[str, list[str]]:
+    """How errors name a step's node (its op and node) and each of its inputs."""
+    return _where(graph, step), [_label(graph, i) for i in step.attrs["inputs"]]
+
+
+def raise_run_error(where: str, labels: Sequence[str], args: Sequence[Any],
+                    e: Exception) -> None:
+    """Re-raises what a compute raised, naming the node (`where`, as errors name it) and its
+    inputs (`labels`). A bad input value is a FeedError naming that input; NumPy's ValueError
+    (shapes that met only at run time) a ShapeError; any other exception keeps its type, with
+    a note naming the node. Strings only: a backend's task that fails far from the graph (a
+    dask worker) names its node too."""
     if isinstance(e, BadInput):
-        culprit = _label(graph, step.attrs["inputs"][e.position])
-        raise FeedError(f"{where}: {culprit}: {e.message}") from e
+        raise FeedError(f"{where}: {labels[e.position]}: {e.message}") from e
     shapes = ", ".join(show(np.shape(v)) for v in args)
     if isinstance(e, ValueError) and not isinstance(e, SymgradError):
         raise ShapeError(f"{where} failed on inputs of shapes {shapes}: {e}") from e

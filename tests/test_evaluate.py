@@ -459,11 +459,10 @@ def test_check_finite_points_a_derivative_nan_at_its_forward_op(g):
 def test_backend_is_numpy_and_unknown_backends_are_refused(g):
     x = g.placeholder("x")
     assert sg.evaluate(x + 1, {x: 1.0}, backend="numpy") == 2.0
-    for backend in ("dask", "torch"):
-        with pytest.raises(sg.SymgradError, match=backend):
-            sg.function([x], x, backend=backend)
-        with pytest.raises(sg.SymgradError, match=backend):
-            sg.evaluate(x, {x: 1.0}, backend=backend)
+    with pytest.raises(sg.SymgradError, match="torch"):  # dask: tests/backends/test_dask.py
+        sg.function([x], x, backend="torch")
+    with pytest.raises(sg.SymgradError, match="torch"):
+        sg.evaluate(x, {x: 1.0}, backend="torch")
 
 
 def test_compiled_functions_free_dead_temporaries(g):
