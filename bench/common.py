@@ -70,6 +70,22 @@ def interleaved(sides: dict[str, Callable[[], object]], rounds: int, number: int
     return samples
 
 
+def interleaved_for(sides: dict[str, Callable[[], object]], seconds: float,
+                    min_rounds: int = 5, max_rounds: int = 40, warmup: float = 0.2,
+                    warmup_rounds: int = 3) -> dict[str, list[float]]:
+    """interleaved() with `number` and `rounds` chosen from one call of each side, so that a
+    sample of the fastest side takes at least ~2 ms and all rounds about `seconds` in all."""
+    once = {}
+    for name, fn in sides.items():
+        t0 = time.perf_counter()
+        fn()
+        once[name] = max(time.perf_counter() - t0, 1e-7)
+    number = max(1, int(2e-3 / min(once.values())))
+    per_round = number * sum(once.values())
+    rounds = min(max_rounds, max(min_rounds, int(seconds / per_round)))
+    return interleaved(sides, rounds, number, warmup=warmup, warmup_rounds=warmup_rounds)
+
+
 def ratios(samples: dict[str, list[float]], a: str, b: str) -> tuple[float, float, float]:
     """a/b: of the minima, of the medians, and the median of the per-round ratios."""
     x, y = samples[a], samples[b]
@@ -109,12 +125,13 @@ def rel_err(got: np.ndarray, want: np.ndarray) -> float:
 
 
 # -- the book's example network (Deep Learning, 6.5.7) -------------------------------------------
-def mlp_graph(dtype: str = "float64") -> dict[str, sg.Tensor]:
+def mlp_graph(dtype: str = "float64", n: int | None = N) -> dict[str, sg.Tensor]:
     """X @ W1 -> relu -> @ W2 -> softmax cross-entropy (int labels), mean, + weight decay.
 
-    Placeholders X, y, W1, W2, and V1, V2 (directions for Hessian-vector products), and "loss"."""
+    Placeholders X, y (batches of `n` rows; None: any), W1, W2, and V1, V2 (directions for
+    Hessian-vector products), and "loss"."""
     g = sg.Graph()
-    t = {"X": g.placeholder("X", (N, D), dtype), "y": g.placeholder("y", (N,), "int64"),
+    t = {"X": g.placeholder("X", (n, D), dtype), "y": g.placeholder("y", (n,), "int64"),
          "W1": g.placeholder("W1", (D, HID), dtype), "W2": g.placeholder("W2", (HID, K), dtype),
          "V1": g.placeholder("V1", (D, HID), dtype), "V2": g.placeholder("V2", (HID, K), dtype)}
     logits = sg.relu(t["X"] @ t["W1"]) @ t["W2"]
@@ -145,6 +162,58 @@ def mlp_numpy(X: np.ndarray, y: np.ndarray, W1: np.ndarray, W2: np.ndarray) -> f
     return nll.mean() + LAM * (np.sum(W1 ** 2) + np.sum(W2 ** 2))
 
 
+def mlp_grad_numpy(X: np.ndarray, y: np.ndarray, W1: np.ndarray, W2: np.ndarray
+                   ) -> tuple[float, np.ndarray, np.ndarray]:
+    """Loss, dloss/dW1, dloss/dW2 by hand-written back-propagation (symgrad's log-sum-exp:
+    shift by the finite row maximum)."""
+    n = X.shape[0]
+    rows = np.arange(n)
+    Z = X @ W1
+    H = np.maximum(Z, 0)
+    logits = H @ W2
+    m = logits.max(axis=1, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    E = np.exp(logits - m)
+    s = E.sum(axis=1, keepdims=True)
+    lse = np.log(s) + m
+    loss = (lse[:, 0] - logits[rows, y]).mean() + LAM * (np.sum(W1 * W1) + np.sum(W2 * W2))
+    G = E / s  # softmax probabilities
+    G[rows, y] -= 1
+    G /= n
+    gW2 = H.T @ G + (2 * LAM) * W2
+    gH = G @ W2.T
+    gH *= Z > 0  # relu'
+    gW1 = X.T @ gH + (2 * LAM) * W1
+    return loss, gW1, gW2
+
+
+def mlp_hvp_numpy(X: np.ndarray, y: np.ndarray, W1: np.ndarray, W2: np.ndarray,
+                  V1: np.ndarray, V2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """H v by hand: the directional derivative along (V1, V2) of mlp_grad_numpy's back-propagation
+    (Pearlmutter's R-operator; relu'' = 0)."""
+    n = X.shape[0]
+    rows = np.arange(n)
+    Z = X @ W1
+    mask = Z > 0
+    H = np.maximum(Z, 0)
+    RH = (X @ V1) * mask
+    logits = H @ W2
+    Rlogits = RH @ W2 + H @ V2
+    m = logits.max(axis=1, keepdims=True)
+    E = np.exp(logits - np.where(np.isfinite(m), m, 0))
+    P = E / E.sum(axis=1, keepdims=True)
+    RG = P * (Rlogits - (P * Rlogits).sum(axis=1, keepdims=True))
+    RG /= n
+    G = P
+    G[rows, y] -= 1
+    G /= n
+    hv2 = RH.T @ G + H.T @ RG + (2 * LAM) * V2
+    RgZ = RG @ W2.T + G @ V2.T
+    RgZ *= mask
+    hv1 = X.T @ RgZ + (2 * LAM) * V1
+    return hv1, hv2
+
+
 # -- chains of small elementwise ops -------------------------------------------------------------
 def chain_graph(steps: int = CHAIN_STEPS, summed: bool = False) -> tuple[sg.Tensor, sg.Tensor]:
     """x (16,) and y after `steps` steps of y = tanh(y) * 0.9 + 0.1 * sin(y) (y.sum() if
@@ -155,6 +224,20 @@ def chain_graph(steps: int = CHAIN_STEPS, summed: bool = False) -> tuple[sg.Tens
     for _ in range(steps):
         y = sg.tanh(y) * 0.9 + 0.1 * sg.sin(y)
     return x, y.sum() if summed else y
+
+
+def chain_grad_numpy(x: np.ndarray, steps: int = CHAIN_STEPS) -> np.ndarray:
+    """d sum(y)/dx by hand: the forward loop keeps y and tanh(y) of each step, then backward."""
+    saved = []
+    y = x
+    for _ in range(steps):
+        t = np.tanh(y)
+        saved.append((y, t))
+        y = t * 0.9 + 0.1 * np.sin(y)
+    g = np.ones_like(y)
+    for y, t in reversed(saved):
+        g = g * (0.9 * (1.0 - t * t) + 0.1 * np.cos(y))
+    return g
 
 
 def first_gradient(steps: int, v: np.ndarray, simplify: bool = True) -> dict:
@@ -190,15 +273,37 @@ def blas_note() -> None:
                   f"kernel {info.get('architecture')}, {info.get('num_threads')} threads")
 
 
-def git_note() -> None:
-    """The commit measured, and whether the working tree differs from it."""
+def git_describe() -> str | None:
+    """The commit measured, `-dirty` when the working tree differs from it; None without git."""
     try:
         done = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
                               capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.SubprocessError):
-        return
-    if done.returncode == 0:
-        print(f"symgrad at {done.stdout.strip()}")
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def git_note() -> None:
+    """Print the commit measured, and whether the working tree differs from it."""
+    described = git_describe()
+    if described:
+        print(f"symgrad at {described}")
+
+
+def machine_note() -> str:
+    """CPU model, cores and memory of this machine (Linux /proc; what is unknown says so)."""
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+        kib = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+                   if line.startswith("MemTotal:"))
+        memory = f"{kib / 2**20:.1f} GiB"
+    except (OSError, StopIteration, ValueError):
+        memory = "unknown memory"
+    return f"{model}, {os.cpu_count()} cores, {memory}"
 
 
 Row = tuple[str, str, str, str, str, bool | None]

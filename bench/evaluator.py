@@ -87,8 +87,11 @@ def bench_overhead(quick: bool) -> dict:
     print(f"    graph build: {', '.join(fmt_time(t) for t in builds)}")
     print(f"    sg.function(...) to first result: {', '.join(fmt_time(t) for t in firsts)} "
           f"(the first is cold; the summary shows the slowest); goal < 0.2 s")
-    print(f"    plan: {len(f.plan.steps)} steps, {len(f.source.splitlines())} lines of generated "
-          f"code; np.allclose with numpy: {bool(np.allclose(got, chain_numpy(v)))}")
+    print(f"    first call: tier {f.tier!r}; np.allclose with numpy: "
+          f"{bool(np.allclose(got, chain_numpy(v)))}")
+    f(v)  # the second call compiles the plan
+    print(f"    plan: {len(f.plan.steps)} steps, then tier {f.tier!r}: "
+          f"{len(f.source.splitlines())} lines of generated code")
     rounds, number = (3, 2) if quick else (60, 20)
     samples = interleaved({"symgrad": lambda: f(v), "numpy": lambda: chain_numpy(v)},
                           rounds, number)

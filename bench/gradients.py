@@ -29,13 +29,16 @@ from common import (
     K,
     N,
     blas_note,
+    chain_grad_numpy,
     chain_graph,
     first_gradient,
     fmt_time,
     git_note,
     interleaved,
     mlp_data,
+    mlp_grad_numpy,
     mlp_graph,
+    mlp_hvp_numpy,
     print_summary,
     rel_err,
     show_ratios,
@@ -45,32 +48,7 @@ from common import (
 import symgrad as sg  # bench/common.py put the repo root first on sys.path
 
 
-# -- the book's example network (graph and data in bench/common.py) ------------------------------
-def mlp_grad_numpy(X: np.ndarray, y: np.ndarray, W1: np.ndarray, W2: np.ndarray
-                   ) -> tuple[float, np.ndarray, np.ndarray]:
-    """Loss, dloss/dW1, dloss/dW2 by hand-written back-propagation (symgrad's log-sum-exp:
-    shift by the finite row maximum)."""
-    n = X.shape[0]
-    rows = np.arange(n)
-    Z = X @ W1
-    H = np.maximum(Z, 0)
-    logits = H @ W2
-    m = logits.max(axis=1, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0)
-    E = np.exp(logits - m)
-    s = E.sum(axis=1, keepdims=True)
-    lse = np.log(s) + m
-    loss = (lse[:, 0] - logits[rows, y]).mean() + LAM * (np.sum(W1 * W1) + np.sum(W2 * W2))
-    G = E / s  # softmax probabilities
-    G[rows, y] -= 1
-    G /= n
-    gW2 = H.T @ G + (2 * LAM) * W2
-    gH = G @ W2.T
-    gH *= Z > 0  # relu'
-    gW1 = X.T @ gH + (2 * LAM) * W1
-    return loss, gW1, gW2
-
-
+# -- the book's example network (graph, data and hand-written NumPy in bench/common.py) --------
 def bench_mlp(quick: bool) -> dict:
     print("\n[1] Deep Learning book 6.5.7 network: loss and gradients")
     print(f"    X {N}x{D} @ W1 {D}x{HID} -> relu -> @ W2 {HID}x{K} -> softmax cross-entropy (int "
@@ -98,33 +76,6 @@ def bench_mlp(quick: bool) -> dict:
     med = {k: statistics.median(v) for k, v in samples.items()}
     return {"sg": med["symgrad"], "ref": med["numpy"], "ratio": vs_numpy, "agree": agree,
             "loss": med["symgrad loss only"], "ratio_fwd": vs_loss}
-
-
-def mlp_hvp_numpy(X: np.ndarray, y: np.ndarray, W1: np.ndarray, W2: np.ndarray,
-                  V1: np.ndarray, V2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """H v by hand: the directional derivative along (V1, V2) of mlp_grad_numpy's back-propagation
-    (Pearlmutter's R-operator; relu'' = 0)."""
-    n = X.shape[0]
-    rows = np.arange(n)
-    Z = X @ W1
-    mask = Z > 0
-    H = np.maximum(Z, 0)
-    RH = (X @ V1) * mask
-    logits = H @ W2
-    Rlogits = RH @ W2 + H @ V2
-    m = logits.max(axis=1, keepdims=True)
-    E = np.exp(logits - np.where(np.isfinite(m), m, 0))
-    P = E / E.sum(axis=1, keepdims=True)
-    RG = P * (Rlogits - (P * Rlogits).sum(axis=1, keepdims=True))
-    RG /= n
-    G = P
-    G[rows, y] -= 1
-    G /= n
-    hv2 = RH.T @ G + H.T @ RG + (2 * LAM) * V2
-    RgZ = RG @ W2.T + G @ V2.T
-    RgZ *= mask
-    hv1 = X.T @ RgZ + (2 * LAM) * V1
-    return hv1, hv2
 
 
 # -- 2. Hessian-vector products ------------------------------------------------------------------
@@ -189,20 +140,6 @@ LONG_STEPS = 10_000
 def forward_nodes(graph: sg.Graph) -> int:
     """Nodes that are neither placeholders nor constants."""
     return sum(1 for _, op in graph.nx.nodes(data="op") if op not in ("placeholder", "constant"))
-
-
-def chain_grad_numpy(x: np.ndarray, steps: int = CHAIN_STEPS) -> np.ndarray:
-    """d sum(y)/dx by hand: the forward loop keeps y and tanh(y) of each step, then backward."""
-    saved = []
-    y = x
-    for _ in range(steps):
-        t = np.tanh(y)
-        saved.append((y, t))
-        y = t * 0.9 + 0.1 * np.sin(y)
-    g = np.ones_like(y)
-    for y, t in reversed(saved):
-        g = g * (0.9 * (1.0 - t * t) + 0.1 * np.cos(y))
-    return g
 
 
 # -- 4. the gradient pass itself -----------------------------------------------------------------

@@ -98,7 +98,7 @@ def evaluate(outputs: Tensor | Sequence[Tensor], feed: dict | None = None, *,
     mark = graph.next_id
     try:
         plan = simplified_plan(ts, inputs, True, check_finite)
-        results = runs_on.results(plan.run(arrays, check_finite), arrays)
+        results = runs_on.results(runs_on.run(plan, arrays, check_finite), arrays)
     finally:
         graph.rollback(mark)  # the plan is gone after this call: its node ids may be reused
     return results[0] if single else results
@@ -117,12 +117,14 @@ class Function:
     """A planned computation: call it with one value per input.
 
     `tier` says how it runs: "scalar" (a plan of 0-d float64 values: Python floats and the
-    math module, NumPy again for a call leaving the finite floats), "compiled" (one
-    straight-line Python function of NumPy calls; `source` shows it), "fused" (with llvmlite:
-    the compiled plan with its regions of elementwise steps as compiled loops, swapped in once
-    the background compile that the second call starts is done), "interpreted" (step by
-    step: plans of more than COMPILE_LIMIT steps, whose compiling would cost more than it
-    saves, and check_finite), or the tier of another backend.
+    math module, NumPy again for a call leaving the finite floats; results are NumPy
+    scalars), "compiled" (one straight-line Python function of NumPy calls; `source` shows
+    it), "fused" (with llvmlite: the compiled plan with its regions of elementwise steps as
+    compiled loops, swapped in once the background compile that the second call starts is
+    done), "interpreted" (step by step: the first call of a plan of more than 200 steps,
+    which is compiled when called again; plans of more than COMPILE_LIMIT steps, whose
+    compiling would cost more than it saves; and check_finite), or the tier of another
+    backend.
     """
 
     def __init__(self, inputs: Sequence[Tensor], outputs: Tensor | Sequence[Tensor],
@@ -152,11 +154,9 @@ class Function:
 
     @property
     def tier(self) -> str:
-        """How calls run now (see the class); a runner upgraded in the background (the fused
-        tier) says so here once it is in place."""
-        if self._direct is None:
-            return getattr(self._run, "tier", self._tier)
-        return self._tier
+        """How calls run now (see the class); a runner may change tier while it runs
+        (compiled once reused, fused once its background compile is done)."""
+        return self._tier if self._direct is not None else getattr(self._run, "tier", self._tier)
 
     def wait_fused(self, timeout: float | None = None) -> bool:
         """Starts compiling the fused tier now if the second call has not, and waits for it at

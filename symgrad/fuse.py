@@ -408,9 +408,9 @@ def _donate(plan: Plan, order: list[int | Region], loops: list[kernels.Loop],
         for out in region.outputs:
             pick = None
             for j, a in enumerate(region.arrays):
-                others = [views.get(b, set()) for b in region.arrays if b != a]
-                if (j not in taken and a in fresh
-                        and types[a] == types[out]):
+                if (j not in taken and a in fresh and types[a] == types[out]
+                        and alias_until.get(a, -1) <= n
+                        and not any(a in views.get(b, ()) for b in region.arrays if b != a)):
                     pick = j
                     break
             if pick is not None:

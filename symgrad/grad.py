@@ -277,17 +277,25 @@ def _why_unconnected(x: Tensor, ys: list[Tensor], blocked: set) -> str:
 
 
 def _drop_unused(graph: Graph, first_new: int, keep: list[Tensor]) -> None:
-    """Removes the nodes this pass built that no result needs (terms for inputs off the path)."""
-    nodes = graph._node
-    needed: set[int] = set()
-    todo = [t.id for t in keep if t.id >= first_new]
-    while todo:
-        n = todo.pop()
-        if n not in needed:
-            needed.add(n)
-            todo.extend(i for i in nodes[n]["inputs"] if i >= first_new)
-    doomed = [n for n in range(first_new, graph.next_id) if n in nodes and n not in needed]
-    graph.nx.remove_nodes_from(doomed)
+    """Removes the nodes this pass built that no result needs (terms for inputs off the path):
+    those nothing reads, then the new nodes only they read, and so on."""
+    nodes, succ = graph._node, graph._succ
+    kept = {t.id for t in keep}
+    doomed = [n for n in range(first_new, graph.next_id)
+              if n in nodes and not succ[n] and n not in kept]
+    if not doomed:
+        return
+    gone: set[int] = set()
+    while doomed:
+        n = doomed.pop()
+        if n in gone:
+            continue
+        gone.add(n)
+        for i in nodes[n]["inputs"]:
+            if i >= first_new and i not in gone and i not in kept and \
+                    all(c in gone or c == n for c in succ[i]):
+                doomed.append(i)
+    graph.nx.remove_nodes_from(gone)
 
 
 # -- built on gradients --------------------------------------------------------------------------

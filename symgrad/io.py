@@ -121,7 +121,11 @@ def _write_atomically(path: str | os.PathLike, pieces: list[bytes]) -> None:
     target = os.path.realpath(os.fsdecode(path))  # through a symlink, as open() would write
     directory, base = os.path.split(target)
     tmp = os.path.join(directory, f".{base}.{secrets.token_hex(8)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
+                     0o666)
+    except OSError as e:
+        raise _naming(e, path) from e
     try:
         with os.fdopen(fd, "wb") as f:
             f.writelines(pieces)
@@ -130,9 +134,11 @@ def _write_atomically(path: str | os.PathLike, pieces: list[bytes]) -> None:
         with contextlib.suppress(FileNotFoundError):  # overwriting keeps the old permissions
             os.chmod(tmp, stat.S_IMODE(os.stat(target).st_mode))
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as e:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(e, OSError):
+            raise _naming(e, path) from e
         raise
     if os.name == "posix":  # the rename itself survives a crash once the directory is synced
         dir_fd = os.open(directory, os.O_RDONLY)
@@ -140,6 +146,12 @@ def _write_atomically(path: str | os.PathLike, pieces: list[bytes]) -> None:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+def _naming(e: OSError, path: str | os.PathLike) -> OSError:
+    """The error of the same kind (FileNotFoundError, PermissionError, ...) naming the user's
+    file, not the temporary one that was being written."""
+    return OSError(e.errno, f"save: {e.strerror}", os.fsdecode(path))
 
 
 # -- loading -------------------------------------------------------------------------------------

@@ -48,6 +48,7 @@ class Plan:
     n_slots: int = 0
     source: str | None = None  # the Python a backend compiled the plan to, if it did
     _frees_marked: bool = False
+    _tuples: list[tuple] | None = None
 
     def run(self, values: Sequence[Any], check_finite: bool = False) -> list[Any]:
         """Interprets the steps; each value is released right after its last consumer.
@@ -65,16 +66,40 @@ class Plan:
         if check_finite:
             for slot, value in enumerate(values):
                 _check_fed_finite(self.inputs[slot], value)
-        for step in self.steps:
-            try:
-                regs[step.out] = step.fn(*[regs[a] for a in step.args])
-            except Exception as e:
-                _raise_run_error(self.graph, step, [regs[a] for a in step.args], e)
-            if check_finite:
-                _check_finite(self.graph, step, [regs[a] for a in step.args], regs[step.out])
-            for s in step.frees:
-                regs[s] = None
+            for step in self.steps:
+                args = [regs[a] for a in step.args]
+                try:
+                    regs[step.out] = step.fn(*args)
+                except Exception as e:
+                    _raise_run_error(self.graph, step, args, e)
+                _check_finite(self.graph, step, args, regs[step.out])
+                for s in step.frees:
+                    regs[s] = None
+            return [regs[s] for s in self.outputs]
+        k = 0
+        try:  # the hot loop: one or two arguments spelt out, no list made for them
+            for k, (fn, args, out, frees) in enumerate(self._compact()):  # noqa: B007
+                if len(args) == 1:
+                    regs[out] = fn(regs[args[0]])
+                elif len(args) == 2:
+                    regs[out] = fn(regs[args[0]], regs[args[1]])
+                else:
+                    regs[out] = fn(*[regs[a] for a in args])
+                for s in frees:
+                    regs[s] = None
+        except Exception as e:
+            step = self.steps[k]
+            _raise_run_error(self.graph, step, [regs[a] for a in step.args], e)
         return [regs[s] for s in self.outputs]
+
+    def _compact(self) -> list[tuple]:
+        """The steps as (fn, args, out, frees) tuples, made once: cheaper to unpack."""
+        compact = self._tuples
+        if compact is None:
+            with no_cycle_collection():  # many new objects at once: no full collection of the graph
+                compact = self._tuples = [(st.fn, st.args, st.out, st.frees)
+                                          for st in self.steps]
+        return compact
 
 
 def make_plan(graph: Graph, outputs: list[Tensor], inputs: list[Tensor]) -> Plan:
@@ -157,13 +182,23 @@ def _where(graph: Graph, step: Step) -> str:
 
 
 def _raise_run_error(graph: Graph, step: Step, args: list[Any], e: Exception) -> None:
-    """Re-raises what a step's compute raised, naming the node. A bad input value is a
-    FeedError naming that input; NumPy's ValueError (shapes that met only at run time) a
-    ShapeError; any other exception keeps its type, with a note naming the node."""
-    where = _where(graph, step)
+    raise_run_error(*step_names(graph, step), args, e)
+
+
+def step_names(graph: Graph, step: Step) -> tuple[str, list[str]]:
+    """How errors name a step's node (its op and node) and each of its inputs."""
+    return _where(graph, step), [_label(graph, i) for i in step.attrs["inputs"]]
+
+
+def raise_run_error(where: str, labels: Sequence[str], args: Sequence[Any],
+                    e: Exception) -> None:
+    """Re-raises what a compute raised, naming the node (`where`, as errors name it) and its
+    inputs (`labels`). A bad input value is a FeedError naming that input; NumPy's ValueError
+    (shapes that met only at run time) a ShapeError; any other exception keeps its type, with
+    a note naming the node. Strings only: a backend's task that fails far from the graph (a
+    dask worker) names its node too."""
     if isinstance(e, BadInput):
-        culprit = _label(graph, step.attrs["inputs"][e.position])
-        raise FeedError(f"{where}: {culprit}: {e.message}") from e
+        raise FeedError(f"{where}: {labels[e.position]}: {e.message}") from e
     shapes = ", ".join(show(np.shape(v)) for v in args)
     if isinstance(e, ValueError) and not isinstance(e, SymgradError):
         raise ShapeError(f"{where} failed on inputs of shapes {shapes}: {e}") from e

@@ -5,8 +5,9 @@ Where every value of a plan is 0-d float64 (or boolean) and every op has a `scal
 arithmetic and the `math` module cost a tenth of that. IEEE semantics are NumPy's: float64
 arithmetic is the same in both, and a call where any value leaves the finite floats (an inf, a
 NaN, an exception from `math`: log(0), 1/0, exp(1000)) runs again on the NumPy plan, which
-gives NumPy's infs, NaNs and warnings exactly. Results are 0-d arrays, as on NumPy. Knows
-plans and op records' scalar forms, not ops.
+gives NumPy's infs, NaNs and warnings exactly. Results are NumPy scalars (np.float64, np.bool_:
+numbers that act as 0-d arrays but cannot be written into; making a 0-d array would cost more
+than the whole computation). Knows plans and op records' scalar forms, not ops.
 """
 
 from __future__ import annotations
@@ -36,6 +37,23 @@ NAMES["logaddexp0"] = _logaddexp0
 _MISSING = object()  # a value not given
 
 
+def _dtype_of(plan: Plan, slot: int) -> np.dtype:
+    """The dtype of the value in a slot: an input's, a constant's or a step's."""
+    if slot < len(plan.inputs):
+        return plan.inputs[slot].dtype
+    if slot in plan.consts:
+        return np.asarray(plan.consts[slot]).dtype
+    return next(st.attrs["dtype"] for st in plan.steps if st.out == slot)
+
+
+def _as_scalars(call: Callable[..., Any], single: bool) -> Callable[..., Any]:
+    """The NumPy way's results as NumPy scalars, as the fast way gives them."""
+    def run(*values: Any) -> Any:
+        out = call(*values)
+        return out[()] if single else [r[()] for r in out]
+    return run
+
+
 def _scalar_dtype(dtype: np.dtype) -> bool:
     """float64 and bool only: Python's int would not wrap as int64, its float not round as
     float32."""
@@ -44,9 +62,9 @@ def _scalar_dtype(dtype: np.dtype) -> bool:
 
 def compile_scalar(plan: Plan, fallback: Callable[..., Any], single: bool
                    ) -> Callable[..., Any] | None:
-    """The plan as a Function's __call__ (self, *values) returning what a Function returns
-    (0-d arrays: one, or a list of them), or None when the plan is not all scalars or has an
-    op without a scalar form. `fallback(*values)` (the NumPy way, feeding included) runs a
+    """The plan as a Function's __call__ (self, *values) returning NumPy scalars (one, or a
+    list of them), or None when the plan is not all scalars or has an op without a scalar
+    form. `fallback(*values)` (the NumPy way, feeding included) runs a
     call whose inputs are not plain floats and one whose values leave the finite floats."""
     for t in plan.inputs:
         if t.shape != () or not _scalar_dtype(t.dtype):
@@ -65,8 +83,9 @@ def compile_scalar(plan: Plan, fallback: Callable[..., Any], single: bool
     n = len(plan.inputs)
     args = [f"a{i}" for i in range(n)]
     name = {i: f"x{i}" for i in range(n)}
-    namespace: dict[str, Any] = dict(NAMES, _fallback=fallback, _array=np.array,
-                                     _isfinite=math.isfinite, _missing=_MISSING)
+    namespace: dict[str, Any] = dict(NAMES, _fallback=_as_scalars(fallback, single),
+                                     _f64=np.float64, _bool=np.bool_,
+                                     _isfinite=math.isfinite, _missing=_MISSING, _float=float)
     for slot, value in plan.consts.items():
         name[slot] = f"c{slot}"
         namespace[name[slot]] = np.asarray(value).item()
@@ -88,7 +107,8 @@ def compile_scalar(plan: Plan, fallback: Callable[..., Any], single: bool
         lines.append(f"    if not ({plain}):")
         lines.append(f"        return _fallback({', '.join(args)})")
     for i in range(n):
-        lines.append(f"    x{i} = {args[i]}")
+        lines.append(f"    x{i} = _float({args[i]})" if plan.inputs[i].dtype == np.float64
+                     else f"    x{i} = {args[i]}")  # np.float64 computes slower than float
     lines.append("    try:")
     for step, form in zip(plan.steps, forms):
         target = f"v{step.out}"
@@ -101,7 +121,8 @@ def compile_scalar(plan: Plan, fallback: Callable[..., Any], single: bool
     if floats:  # one inf or NaN anywhere makes the sum non-finite: NumPy's turn then
         lines.append(f"    if not _isfinite({' + '.join(floats)}):")
         lines.append(f"        return _fallback({', '.join(args)})")
-    outs = [f"_array({name[s]})" for s in plan.outputs]
+    outs = [f"{'_f64' if _dtype_of(plan, s) == np.float64 else '_bool'}({name[s]})"
+            for s in plan.outputs]
     lines.append(f"    return {outs[0]}" if single else f"    return [{', '.join(outs)}]")
     source = "\n".join(lines)
     exec(compile(source, f"<symgrad scalar function of {len(plan.steps)} steps>", "exec"),

@@ -48,7 +48,9 @@ def broadcast(op: str, *shapes: Shape) -> Shape:
             return a
         if not a:
             return b
-    ndim = max(len(s) for s in shapes)
+    elif len(shapes) == 1:
+        return shapes[0]
+    ndim = max([len(s) for s in shapes])
     out = []
     for i in range(-ndim, 0):
         dim: int | None = 1

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from .evaluate import evaluate
-from .grad import gradients
+from .grad import gradients, jvp
 from .tensor import Tensor, as_tensor_list
 
 
@@ -84,3 +84,17 @@ def check_grads(
                 term = project(g)
                 total = term if total is None else total + term
             s = total
+
+
+def check_adjoint(y: Tensor, xs: Sequence[Tensor], feed: dict, rng: np.random.Generator,
+                  tol: float = 1e-9) -> None:
+    """Asserts <u, J v> = <J^T u, v> for random u and v: jvp (forward) against gradients
+    (reverse) at `feed`."""
+    y_value = evaluate(y, feed)
+    u = rng.standard_normal(np.shape(y_value))
+    vs = [rng.standard_normal(np.shape(feed[x])) for x in xs]
+    jv = evaluate(jvp(y, xs, vs)[0], feed)
+    jtu = evaluate(gradients(y, xs, grad_ys=u), feed)
+    left = float(np.sum(u * jv))
+    right = sum(float(np.sum(a * v)) for a, v in zip(jtu, vs))
+    assert np.isclose(left, right, rtol=tol, atol=tol), (left, right)

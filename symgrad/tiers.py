@@ -50,8 +50,8 @@ class FusingRunner:
 
     def __init__(self, plan: Plan, compiled: Callable[[list], list]) -> None:
         self.plan = plan
-        self.compiled = compiled
-        self.tier = "compiled"
+        self.compiled = compiled  # NumPy's runner: its tier is "compiled" or "interpreted"
+        self._fused_on = False
         self.fused: FusedPlan | None = None
         self.note = "not compiled yet"  # why the tier is not "fused"
         self._run = compiled  # what a call runs: replaced by one assignment, atomic for Python
@@ -59,6 +59,11 @@ class FusingRunner:
         self._started = False
         self._lock = threading.Lock()
         self._done = threading.Event()
+
+    @property
+    def tier(self) -> str:
+        """ "fused" once the fused plan runs, else the tier of NumPy's runner."""
+        return "fused" if self._fused_on else getattr(self.compiled, "tier", "compiled")
 
     def __call__(self, arrays: list) -> Any:
         if not self._started:
@@ -102,7 +107,7 @@ class FusingRunner:
             self.note = ""
             with self._lock:
                 self._run = fused_run
-                self.tier = "fused"
+                self._fused_on = True
         except Exception as e:
             self.note = f"compiling failed: {type(e).__name__}: {e}"
             warnings.warn(f"symgrad: the fused tier could not compile {describe(self.plan)} "
@@ -114,9 +119,9 @@ class FusingRunner:
     def _failed(self, arrays: list, error: Exception) -> Any:
         result = self.compiled(arrays)  # an error of the user's raises here, naming its node
         with self._lock:
-            if self.tier != "fused":
+            if not self._fused_on:
                 return result
-            self._run, self.tier = self.compiled, "compiled"
+            self._run, self._fused_on = self.compiled, False
             self.note = f"fused code failed: {type(error).__name__}: {error}"
         warnings.warn(f"symgrad: the fused code of {describe(self.plan)} failed where NumPy did "
                       f"not ({type(error).__name__}: {error}); it runs on NumPy again (tier "

@@ -335,6 +335,16 @@ class Program:
             pool.append(GENS[k].build(sg, *[pool[i] for i in args], **params))
         return g, xs, pool
 
+    def scalar_total(self, pool: list[sg.Tensor]) -> sg.Tensor | None:
+        """The sum of the 0-d float64 values the program made (None: it made none)."""
+        made = [t for t in pool[len(self.inputs):] if t.dtype == np.float64 and t.shape == ()]
+        if not made:
+            return None
+        total = made[0]
+        for t in made[1:]:
+            total = total + t
+        return total
+
     def values(self, seed: int) -> list[np.ndarray]:
         rng = np.random.default_rng(seed)
         return [rng.standard_normal(shape).astype(d) for _, _, shape, d in self.inputs]

@@ -42,13 +42,16 @@ def test_single_use_chain_is_nested_within_the_parser_limit():
     for _ in range(1000):
         t = sg.sin(t)
     f = sg.function([x], t)
-    assert _max_paren_depth(f.source) <= 3 * _MAX_DEPTH < 200
-    assert len(f.source.splitlines()) < 1000 // 10          # most calls are written inline
     v = np.array([0.1, 1.0, 2.0])
     want = v
     for _ in range(1000):
         want = np.sin(want)
+    assert f.tier == "interpreted" and f.source is None  # the first call runs step by step
     np.testing.assert_allclose(f(v), want)
+    np.testing.assert_allclose(f(v), want)                  # the second compiles the plan
+    assert f.tier == "compiled"
+    assert _max_paren_depth(f.source) <= 3 * _MAX_DEPTH < 200
+    assert len(f.source.splitlines()) < 1000 // 10          # most calls are written inline
 
 
 def test_dead_values_are_deleted_or_overwritten():

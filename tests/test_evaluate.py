@@ -202,7 +202,8 @@ def test_function_plans_once(g, monkeypatch, rng):
 
 def test_single_output_and_list_outputs(g):
     x = g.placeholder("x")
-    assert isinstance(sg.function([x], x + 1)(1.0), np.ndarray)
+    assert isinstance(sg.function([x], x + 1)(1.0), np.float64)  # the scalar tier: NumPy scalars
+    assert isinstance(sg.evaluate(x + 1, {x: 1.0}), np.ndarray)
     out = sg.function([x], [x + 1, x * 3])(2.0)
     assert isinstance(out, list) and [float(o) for o in out] == [3.0, 6.0]
     assert sg.function(x, [x + 1])(1.0)[0] == 2.0
@@ -458,11 +459,10 @@ def test_check_finite_points_a_derivative_nan_at_its_forward_op(g):
 def test_backend_is_numpy_and_unknown_backends_are_refused(g):
     x = g.placeholder("x")
     assert sg.evaluate(x + 1, {x: 1.0}, backend="numpy") == 2.0
-    for backend in ("dask", "torch"):
-        with pytest.raises(sg.SymgradError, match=backend):
-            sg.function([x], x, backend=backend)
-        with pytest.raises(sg.SymgradError, match=backend):
-            sg.evaluate(x, {x: 1.0}, backend=backend)
+    with pytest.raises(sg.SymgradError, match="torch"):  # dask: tests/backends/test_dask.py
+        sg.function([x], x, backend="torch")
+    with pytest.raises(sg.SymgradError, match="torch"):
+        sg.evaluate(x, {x: 1.0}, backend="torch")
 
 
 def test_compiled_functions_free_dead_temporaries(g):

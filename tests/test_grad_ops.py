@@ -6,7 +6,7 @@ import numpy as np
 
 import symgrad as sg
 from symgrad.ops.elementwise import no_grad
-from symgrad.testing import check_grads
+from symgrad.testing import check_adjoint, check_grads
 from tests.ops.cases import all_cases, by_id, float32_cases
 
 # Ops whose results carry no gradient (booleans, integers) or that block it on purpose.
@@ -52,16 +52,8 @@ def test_derivatives_with_dimensions_known_at_run_time(case, rng):
 @by_id(GRAD_CASES)
 def test_adjoint_identity_between_jvp_and_gradients(case, rng):
     y, wrt, feed = _setup(case, rng)
-    y_value = sg.evaluate(y, feed)
-    u = rng.standard_normal(y_value.shape)
-    vs = [rng.standard_normal(feed[x].shape) for x in wrt]
-    jv = sg.evaluate(sg.jvp(y, wrt, vs)[0], feed)
-    jtu = sg.evaluate(sg.gradients(y, wrt, grad_ys=u), feed)
-    left = float(np.sum(u * jv))
-    right = sum(float(np.sum(a * v)) for a, v in zip(jtu, vs))
     single = any(t.dtype == np.float32 for t in [y, *wrt])  # float32 on the way: its precision
-    tol = 1e-5 if single else 1e-9
-    assert np.isclose(left, right, rtol=tol, atol=tol), (left, right)
+    check_adjoint(y, wrt, feed, rng, 1e-5 if single else 1e-9)
 
 
 def test_every_differentiable_op_has_a_gradient_case():

@@ -362,6 +362,19 @@ def test_a_write_failure_leaves_the_old_file_and_no_temporary(tmp_path, monkeypa
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ok.json"]
 
 
+def test_a_save_that_cannot_write_names_the_users_file(tmp_path):
+    g, _ = rich_graph()
+    path = tmp_path / "missing" / "graph.json"
+    with pytest.raises(FileNotFoundError) as e:
+        sg.save(g, path)
+    assert e.value.filename == str(path) and "save:" in str(e.value)
+    (tmp_path / "taken.json").mkdir()
+    with pytest.raises(IsADirectoryError) as e:
+        sg.save(g, tmp_path / "taken.json")
+    assert e.value.filename == str(tmp_path / "taken.json")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["taken.json"]
+
+
 def test_saving_over_a_file_keeps_its_permissions_and_follows_a_symlink(tmp_path):
     path, _ = small_file(tmp_path)
     os.chmod(path, 0o640)

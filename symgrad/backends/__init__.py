@@ -24,7 +24,8 @@ KNOWN = {"numpy": ("symgrad.backends.numpy", None), "dask": ("symgrad.backends.d
 
 
 class Backend(ABC):
-    """How one kind of array runs plans: the three steps of a call (abstract)."""
+    """How one kind of array runs plans: the three steps of a call (abstract), and running a
+    plan once."""
 
     name = ""
 
@@ -36,6 +37,10 @@ class Backend(ABC):
     def runner(self, plan: Plan, check_finite: bool) -> tuple[Callable[[list], list], str]:
         """A function of the fed arrays (a list) returning the outputs (a list), and the tier
         it runs on (Function.tier: "compiled", "interpreted", ...)."""
+
+    def run(self, plan: Plan, arrays: list, check_finite: bool) -> list:
+        """Runs a plan once (`evaluate`): step by step, not worth compiling."""
+        return plan.run(arrays, check_finite)
 
     @abstractmethod
     def results(self, values: Sequence[Any], fed: Sequence[Any]) -> list[Any]:

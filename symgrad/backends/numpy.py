@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import FeedError
+from ..graph import no_cycle_collection
 from ..plan import COMPILE_LIMIT, Plan, what_fed
 from ..shapes import show
 from ..tensor import Tensor
@@ -78,20 +79,10 @@ class NumpyBackend(Backend):
             return (lambda arrays: plan.run(arrays, True)), "interpreted"
         if len(plan.steps) > COMPILE_LIMIT:  # Python's compiler costs ~5-10 us a step
             return plan.run, "interpreted"
-        from ..codegen import compile_plan
-
-        compiled, source = compile_plan(plan)
-        plan.source = source
-
-        def run(arrays: list) -> list:
-            try:
-                return compiled(*arrays)
-            except Exception:
-                plan.run(arrays)  # again, step by step, to name the node that failed
-                raise
         from ..tiers import runner  # with llvmlite: fused loops, compiled in the background
 
-        return runner(plan, run), "compiled"
+        run = runner(plan, _CompileOnReuse(plan))
+        return run, run.tier
 
     def results(self, values: Sequence[Any], fed: Sequence[Any]) -> list[np.ndarray]:
         return as_outputs(values, fed)
@@ -104,4 +95,38 @@ class NumpyBackend(Backend):
         return None if run is None else (run, "scalar")
 
 
+class _CompileOnReuse:
+    """Runs a plan step by step until it is called a second time, then compiled: compiling
+    costs ~10 us a step, more than interpreting one call, so a result that is wanted once
+    comes sooner and one wanted often gets the compiled code. Small plans compile at once.
+    `tier` says which runs."""
+
+    AT_ONCE = 200  # steps: compiling this few costs less than a millisecond
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self.compiled: Callable[..., tuple] | None = None
+        self.tier = "interpreted"
+        if len(plan.steps) <= self.AT_ONCE:
+            self._compile()
+        self.calls = 0
+
+    def _compile(self) -> None:
+        from ..codegen import compile_plan
+
+        with no_cycle_collection():
+            self.compiled, self.plan.source = compile_plan(self.plan)
+        self.tier = "compiled"
+
+    def __call__(self, arrays: list) -> list:
+        if self.compiled is None:
+            self.calls += 1
+            if self.calls == 1:
+                return self.plan.run(arrays)
+            self._compile()
+        try:
+            return self.compiled(*arrays)  # type: ignore[misc]
+        except Exception:
+            self.plan.run(arrays)  # again, step by step, to name the node that failed
+            raise
 BACKEND = NumpyBackend()

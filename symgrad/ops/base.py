@@ -103,8 +103,7 @@ def apply(name: str, inputs: Sequence[Any], **params: Any) -> Any:
     opdef = OPS.get(name)
     if opdef is None:
         raise GraphError(f"unknown op {name!r}; register it first with symgrad.register")
-    mark = _graph_of(name, inputs).next_id
-    tensors = lift(name, inputs)
+    tensors, mark = lift_marked(name, inputs)
     try:
         if opdef.normalize is not None:
             params = opdef.normalize(tensors, **params)
@@ -116,7 +115,8 @@ def apply(name: str, inputs: Sequence[Any], **params: Any) -> Any:
             except TypeError:
                 raise TypeError(f"{name}: params must be hashable, got {params!r}") from None
     except BaseException:
-        tensors[0].graph.rollback(mark)  # constants lift made for this node go again
+        if mark is not None:
+            tensors[0].graph.rollback(mark)  # constants lift made for this node go again
         raise
     graph = tensors[0].graph
     if (graph.current_origin == "gradient" and opdef.n_outputs == 1 and sig[0] == ()
@@ -163,15 +163,13 @@ def output(multi: Tensor, index: int) -> Tensor:
                                         index=index))
 
 
-def _graph_of(name: str, inputs: Sequence[Any]) -> Graph:
-    for x in inputs:
-        if isinstance(x, Tensor):
-            return x.graph
-    raise TypeError(f"{name}: needs at least one symgrad Tensor among its inputs")
-
-
 def lift(name: str, inputs: Sequence[Any]) -> list[Tensor]:
     """The inputs as tensors of one graph; numbers and arrays become constant nodes."""
+    return lift_marked(name, inputs)[0]
+
+
+def lift_marked(name: str, inputs: Sequence[Any]) -> tuple[list[Tensor], int | None]:
+    """lift, and the graph's next id before any constant it made (None: it made none)."""
     graph: Graph | None = None
     first: Tensor | None = None
     only_tensors = True
@@ -191,7 +189,8 @@ def lift(name: str, inputs: Sequence[Any]) -> list[Tensor]:
     if graph is None:
         raise TypeError(f"{name}: needs at least one symgrad Tensor among its inputs")
     if only_tensors:
-        return list(inputs)
+        return list(inputs), None
+    mark = graph.next_id
     dtypes = tuple(x.dtype for x in inputs if isinstance(x, Tensor))
     out = []
     for x in inputs:
@@ -201,7 +200,7 @@ def lift(name: str, inputs: Sequence[Any]) -> list[Tensor]:
             out.append(graph.scalar(x, _weak_dtype(type(x), dtypes)))
         else:
             out.append(graph.constant(x))
-    return out
+    return out, mark
 
 
 @lru_cache(maxsize=1024)

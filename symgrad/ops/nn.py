@@ -29,8 +29,8 @@ def softmax_cross_entropy(logits, labels):
 
 
 def _as_float(x):
-    """Integers and booleans as float64 first: x - max(x) must not wrap around."""
-    x = np.asarray(x)
+    """Integers and booleans as float64 first: x - max(x) must not wrap around. (No
+    np.asarray: any array with NumPy's methods, a dask array too, stays what it is.)"""
     return x if x.dtype.kind in "fc" else x.astype(np.float64)
 
 

@@ -66,8 +66,9 @@ def simplify_ids(graph: Graph, roots: list[int], *, rules: Sequence[Rule] | None
                  trace: list | None = None, stop: Iterable[int] = (), tidy: bool = True
                  ) -> list[int]:
     """The simplified node of each root; `stop` nodes (fed at run time) stay as they are and
-    are not looked into. Nodes it made that no result needs are removed again (unless not
-    `tidy`: a caller that removes every new node itself)."""
+    are not looked into. Nodes it made that no result needs are removed again, bar those the
+    records it adds to `trace` name (unless not `tidy`: a caller that removes every new node
+    itself)."""
     if rules is None:
         from .rules import DEFAULT_RULES
         rules = DEFAULT_RULES
@@ -75,6 +76,7 @@ def simplify_ids(graph: Graph, roots: list[int], *, rules: Sequence[Rule] | None
         if not isinstance(r, Rule):
             raise TypeError(f"rules must be symgrad.Rule objects, got {type(r).__name__}")
     first_new = graph.next_id
+    traced = len(trace) if trace is not None else 0
     with graph.atomic(), no_cycle_collection():
         saved = graph.current_origin, graph.current_grad_of, graph.current_grad_pass
         graph.current_origin = "simplify"
@@ -83,8 +85,9 @@ def simplify_ids(graph: Graph, roots: list[int], *, rules: Sequence[Rule] | None
             out = driver.run(roots)
         finally:
             graph.current_origin, graph.current_grad_of, graph.current_grad_pass = saved
-        if tidy:
-            _drop_unneeded(graph, first_new, out)
+        if tidy:  # the nodes the trace names stay, so that each rewrite can be looked at
+            named = [n for r in trace[traced:] for n in (r.node, r.replacement)] if trace else []
+            _drop_unneeded(graph, first_new, out + named)
     return out
 
 
@@ -113,10 +116,7 @@ class _Driver:
         for r in rules:
             self.by_op.setdefault(r.root_op, []).append((r, r.child_ops()))
         self.folders = self.by_op.pop(None, [])
-        # per op, what its rules look for at the node's inputs, to pass most nodes by fast:
-        # (input ops and "constant", ranks where a rule takes any inputs, a rule takes equal ones)
-        self.looks: dict[str, tuple[set, set | None, bool]] = {
-            op: _looks(pairs) for op, pairs in self.by_op.items()}
+
         self.candidates: dict[tuple, list[Rule]] = {}
         self.head: dict[int, Any] = {}  # node -> what _candidates reads of it (see _head)
         self.commutes: dict[str, bool] = {}
@@ -197,8 +197,8 @@ class _Driver:
             nid = graph.add_node(op, new_inputs, a["shape"], a["dtype"], params, **extra)
             a = nodes[nid]
         table[key] = nid
-        if not self._may_match(op, new_inputs, a["shape"]):
-            return nid
+        if op not in self.by_op and not self.folders:
+            return nid  # no rule starts with this op
         rules = self._candidates(op, new_inputs, a["shape"])
         if not rules:
             return nid
@@ -224,23 +224,6 @@ class _Driver:
                 found += [r for r, _ in self.folders]
             self.candidates[key] = found
         return found
-
-    def _may_match(self, op: str, inputs: tuple[int, ...], shape: tuple | None) -> bool:
-        """Whether any rule may match here; False for most nodes, quickly."""
-        head = self.head
-        heads = [h if (h := head.get(i)) is not None else self._head(i) for i in inputs]
-        if self.folders and heads and all(type(h) is tuple for h in heads):
-            return True
-        looks = self.looks.get(op)
-        if looks is None:
-            return False  # no rule starts with this op
-        wanted, any_rank, equal = looks
-        if any_rank is not None and (not any_rank or (shape is not None and len(shape) in any_rank)
-                                     or None in any_rank):
-            return True
-        if equal and len(inputs) == 2 and inputs[0] == inputs[1]:
-            return True
-        return any((h if type(h) is str else CONSTANT) in wanted for h in heads)
 
     def _head(self, nid: int) -> Any:
         """What candidate lookups know of an input: its op, ("constant", its one value or
@@ -346,33 +329,6 @@ class _Driver:
             seen.add(n)
             todo.extend(new_of.get(i, i) for i in nodes[n]["inputs"])
         return sum(1 for n in seen if nodes[n]["op"] not in (PLACEHOLDER, CONSTANT, "output"))
-
-
-def _looks(pairs: list[tuple[Rule, tuple]]) -> tuple[set, set | None, bool]:
-    """What the rules of one op look for at its inputs: the input heads they name, the ranks
-    at which some rule takes inputs of any kind (None: none does; an empty set: every rank),
-    and whether some rule takes two equal inputs (x, x)."""
-    wanted: set = set()
-    any_rank: set | None = None
-    equal = False
-    for rule, want in pairs:
-        named = [w for w in want if w is not None]
-        if named:
-            wanted.update(CONSTANT if isinstance(w, tuple) else w for w in named)
-        elif len(want) == 2 and _parts_equal(rule):
-            equal = True
-        else:
-            any_rank = set() if any_rank is None else any_rank
-            if rule.ndim is None:
-                any_rank.add(None)
-            else:
-                any_rank.add(rule.ndim)
-    return wanted, any_rank, equal
-
-
-def _parts_equal(rule: Rule) -> bool:
-    subs = [p for p in rule.pattern[1:] if not isinstance(p, dict)]
-    return len(subs) == 2 and subs[0] == subs[1]
 
 
 def _fits(want: tuple, heads: list) -> bool:

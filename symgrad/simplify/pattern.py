@@ -164,8 +164,11 @@ def compile_pattern(pattern: Any) -> Matcher:
     arity = len(children)
     want_params = _params_matcher(params) if params else None
     both_orders = arity == 2 and OPS[op].commutative if op in OPS else None
-    if arity == 2 and subs[0] == subs[1]:
-        both_orders = False  # (x, x): the swapped order matches exactly what this one does
+    if arity == 2 and _same_shape(subs[0], subs[1]):
+        both_orders = False  # (x, x), (a*x, b*x): the swapped order finds the same matches
+    # of two inputs, one wanted constant: the constant input goes there, no order is tried
+    const_side = next((k for k in range(arity) if _head(subs[k]) in (CONSTANT, )
+                       or isinstance(_head(subs[k]), tuple)), None) if arity == 2 else None
 
     def match_tuple(nid: int, nodes: Any, binds: dict, pbinds: dict, opaque: Any) -> bool:
         a = nodes[nid]
@@ -176,11 +179,17 @@ def compile_pattern(pattern: Any) -> Matcher:
             return False
         if want_params is not None and not want_params(a["params"], pbinds):
             return False
+        commutes = both_orders if both_orders is not None else (
+            arity == 2 and OPS[op].commutative)
+        if commutes and const_side is not None:
+            first = nodes[inputs[0]]["op"] == CONSTANT
+            if first != (nodes[inputs[1]]["op"] == CONSTANT):  # exactly one is: it decides
+                if first != (const_side == 0):
+                    inputs = inputs[::-1]
+                return all(c(i, nodes, binds, pbinds, opaque) for c, i in zip(children, inputs))
         n0, p0 = len(binds), len(pbinds)
         if all(c(i, nodes, binds, pbinds, opaque) for c, i in zip(children, inputs)):
             return True
-        commutes = both_orders if both_orders is not None else (
-            arity == 2 and OPS[op].commutative)
         if not commutes:
             return False
         _undo(binds, n0)
@@ -189,6 +198,32 @@ def compile_pattern(pattern: Any) -> Matcher:
                 and children[1](inputs[0], nodes, binds, pbinds, opaque))
 
     return match_tuple
+
+
+def _same_shape(p: Any, q: Any) -> bool:
+    """Whether two sub-patterns are the same but for the names of variables only one of them
+    has ((a*x, b*x): a and b): then matching them in either order binds the same."""
+    shared = _variables(p) & _variables(q)
+    return _canonical(p, shared, {}) == _canonical(q, shared, {})
+
+
+def _variables(p: Any) -> set[str]:
+    if isinstance(p, str):
+        return {p}
+    if isinstance(p, tuple):
+        return set().union(*(_variables(s) for s in _parts(p)[1]))
+    return set()
+
+
+def _canonical(p: Any, shared: set[str], names: dict) -> Any:
+    if isinstance(p, str):
+        if p in shared:
+            return ("shared", p, isinstance(p, Const))
+        return ("own", names.setdefault(p, len(names)), isinstance(p, Const))
+    if isinstance(p, tuple):
+        op, subs, params = _parts(p)
+        return (op, tuple(_canonical(s, shared, names) for s in subs), repr(params))
+    return ("number", repr(p))
 
 
 def _undo(d: dict, n: int) -> None:

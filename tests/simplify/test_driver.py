@@ -154,6 +154,31 @@ def test_trace_records_each_rewrite_with_its_node_count(g):
     assert sg.count_nodes(y) == 4
 
 
+def _third_derivative_of_tanh():
+    g = sg.Graph()
+    x = g.placeholder("x")
+    y = sg.tanh(x)
+    for _ in range(3):
+        y = sg.grad(y, x)
+    return g, x, y
+
+
+def test_the_nodes_a_trace_names_stay_in_the_graph_to_be_looked_at():
+    g, x, y = _third_derivative_of_tanh()
+    first_new = g.next_id
+    trace = ["an earlier record"]
+    sg.simplify(y, trace=trace)
+    records = trace[1:]
+    assert any(r.node >= first_new for r in records)  # nodes the driver itself made
+    for r in records:
+        before, after = g.tensor(r.node), g.tensor(r.replacement)
+        assert before.shape == after.shape and sg.debugprint(before)
+        np.testing.assert_allclose(*sg.evaluate([before, after], {x: 0.3}), rtol=1e-12)
+    g2, _, y2 = _third_derivative_of_tanh()
+    sg.simplify(y2)  # without a trace only what the result needs stays
+    assert g2.nx.number_of_nodes() < g.nx.number_of_nodes()
+
+
 def test_held_tensors_keep_working_and_prune_drops_what_is_left(g):
     x = g.placeholder("x", (3,))
     h = sg.exp(x) * 1.0
