@@ -24,8 +24,8 @@ import numpy as np
 from . import kernels
 from .ops.base import OPS
 from .plan import Plan, Step
+from .tiers import MIN_OPS
 
-MIN_OPS = 2  # a region of one op saves nothing: NumPy's ufunc is one loop already
 MAX_OPS = 20_000  # LLVM's time grows faster than linearly with a loop's body
 _NONFINITE_LIMIT = 16  # calls: a region that met infs or NaNs in half of its calls stops trying
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
@@ -60,19 +60,6 @@ class FusedPlan:
     seconds: dict[str, float]
     counts: list[_Counts]  # per region: calls, and those that ran NumPy for infs or NaNs
     engine: Any  # owns the loops' machine code
-
-
-def may_fuse(plan: Plan) -> bool:
-    """A quick look: at least MIN_OPS elementwise steps with a scalar form on arrays."""
-    n = 0
-    for step in plan.steps:
-        a = step.attrs
-        opdef = OPS[a["op"]]
-        if opdef.elementwise and opdef.scalar is not None and a["shape"]:
-            n += 1
-            if n >= MIN_OPS:
-                return True
-    return False
 
 
 # -- regions -----------------------------------------------------------------------------------

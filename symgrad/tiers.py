@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 ENABLED = os.environ.get("SYMGRAD_FUSED", "1") != "0"  # SYMGRAD_FUSED=0: never fuse
 START_AFTER = 2  # calls: the second call starts compiling
+MIN_OPS = 2  # a region of one op saves nothing: NumPy's ufunc is one loop already
 
 _HAS_LLVMLITE: bool | None = None
 
@@ -140,11 +141,26 @@ def runner(plan: Plan, compiled: Callable[[list], list]) -> Callable[[list], lis
     FusingRunner around it."""
     if not available():
         return compiled
-    from .fuse import may_fuse  # fuse.py is imported only where the tier is available
-
     if not may_fuse(plan):
         return compiled
     return FusingRunner(plan, compiled)
+
+
+def may_fuse(plan: Plan) -> bool:
+    """A quick look: at least MIN_OPS elementwise steps with a scalar form on arrays.
+    Here, not in fuse.py, which the first call does not import (~10 ms with kernels.py): the
+    background thread does."""
+    from .ops.base import OPS
+
+    n = 0
+    for step in plan.steps:
+        a = step.attrs
+        opdef = OPS[a["op"]]
+        if opdef.elementwise and opdef.scalar is not None and a["shape"]:
+            n += 1
+            if n >= MIN_OPS:
+                return True
+    return False
 
 
 class _Worker:

@@ -167,3 +167,16 @@ def test_symgrad_fused_0_turns_the_tier_off(fused):
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                          check=True).stdout.split()
     assert out == ["False", "False", "compiled"]
+
+
+def test_the_first_call_imports_neither_fuse_nor_llvmlite(fused):
+    code = ("import sys, symgrad as sg, numpy as np\n"
+            "g = sg.Graph(); x = g.placeholder('x', (8,))\n"
+            "f = sg.function([x], sg.tanh(x) * 2.0 + 1.0)\n"
+            "f(np.ones(8))\n"
+            "print(type(f._run).__name__, *[m in sys.modules for m in "
+            "('symgrad.fuse', 'symgrad.kernels', 'llvmlite')])\n")
+    env = {k: v for k, v in os.environ.items() if k != "SYMGRAD_FUSED"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["FusingRunner", "False", "False", "False"]
