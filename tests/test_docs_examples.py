@@ -1,5 +1,5 @@
-"""The code examples of docs/guide.md, api.md, derivatives.md, operations.md and simplify.md
-run, in order, one namespace per page, and print what the page says.
+"""The code examples of the pages in docs/ run, in order, one namespace per page, and print what
+the page says (scaling.md's on a real dask LocalCluster).
 
 What a ```python block prints is written either as `# -> ` comments at the end of the lines
 that print (one printed line each), or, for longer output, in a ```text block right after it,
@@ -16,7 +16,9 @@ import pytest
 import symgrad as sg
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
-PAGES = ["guide.md", "api.md", "derivatives.md", "operations.md", "simplify.md"]
+PAGES = ["guide.md", "api.md", "derivatives.md", "operations.md", "simplify.md", "sharing.md",
+         "scaling.md"]
+NEEDS = {"scaling.md": "distributed"}  # a page's examples need this extra's module
 BLOCK = re.compile(r"```python\n(.*?)```\n(?:```text\n(.*?)```\n)?", re.S)
 SAID = re.compile(r"# -> (.*)$", re.M)
 
@@ -43,6 +45,8 @@ def own_ops():
 
 @pytest.mark.parametrize("page", PAGES)
 def test_the_examples_print_what_the_page_says(page, own_ops, tmp_path, monkeypatch):
+    if page in NEEDS:
+        pytest.importorskip(NEEDS[page], reason="its extra is not installed")
     monkeypatch.chdir(tmp_path)  # examples that write files write them here
     blocks = examples((DOCS / page).read_text())
     assert blocks, f"docs/{page} has no python examples"

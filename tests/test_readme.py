@@ -18,3 +18,23 @@ def test_readme_example_runs(capsys):
     np.testing.assert_allclose(dw, s * np.ones(3) + 0.2 * np.array([0.5, -1.0, 2.0]))
     np.testing.assert_allclose(hv, s * (1 - s) * 3 * np.ones(3) + 0.2)
     assert "array" in capsys.readouterr().out
+
+
+def _anchor(heading: str) -> str:
+    """A markdown heading as code hosts make its anchor."""
+    return re.sub(r"[^\w\- ]", "", heading.strip("# ").lower()).replace(" ", "-")
+
+
+def test_links_in_the_readme_and_docs_lead_somewhere():
+    root = README.parent
+    for page in [README, *sorted((root / "docs").glob("*.md"))]:
+        for link in re.findall(r"\]\(([^)\s]+)\)", page.read_text()):
+            if link.startswith(("http://", "https://", "mailto:")):
+                continue
+            path, _, anchor = link.partition("#")
+            target = (page.parent / path) if path else page
+            assert target.exists(), f"{page.name}: {link} leads nowhere"
+            if anchor and target.suffix == ".md":
+                anchors = [_anchor(h) for h in target.read_text().splitlines()
+                           if h.startswith("#")]
+                assert anchor in anchors, f"{page.name}: no heading for #{anchor}"

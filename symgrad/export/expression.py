@@ -54,13 +54,19 @@ def _cast(s: _Python, t: Tensor, args: list[Term]) -> Term:
     raise ExpressionError(f"{t.label}: a cast from {x.dtype} to {t.dtype} has no expression")
 
 
+def _scaled(s: _Python, g: Term, term: Term) -> Term:
+    """g * term; just term where g is the number 1 (the seed of a derivative): 1 * z is z
+    exactly, so the text stays exact."""
+    return term if g == s.number(1) else s.infix("*", g, term)
+
+
 # The ops that have no function of their own, written through ones that have. The fused
 # derivatives in the very arithmetic their compute does, so that the values stay the same.
 FORMS: dict[str, Callable[[_Python, Tensor, list[Term]], Term]] = {
-    "tanh_grad": lambda s, t, a: s.infix("*", a[1], s.infix("-", s.number(1),  # g (1 - y y)
-                                                            s.infix("*", a[0], a[0]))),
-    "sigmoid_grad": lambda s, t, a: s.infix("*", a[1], s.infix("*", a[0],  # g (y (1 - y))
-                                                               s.infix("-", s.number(1), a[0]))),
+    "tanh_grad": lambda s, t, a: _scaled(s, a[1], s.infix("-", s.number(1),  # g (1 - y y)
+                                                          s.infix("*", a[0], a[0]))),
+    "sigmoid_grad": lambda s, t, a: _scaled(s, a[1], s.infix("*", a[0],  # g (y (1 - y))
+                                                             s.infix("-", s.number(1), a[0]))),
     "cast": _cast,
     "zeros_like": lambda s, t, a: s.number(False if t.dtype == np.bool_ else 0),
     "ones_like": lambda s, t, a: s.number(True if t.dtype == np.bool_ else 1),
