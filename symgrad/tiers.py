@@ -112,7 +112,7 @@ class FusingRunner:
         except Exception as e:
             self.note = f"compiling failed: {type(e).__name__}: {e}"
             warnings.warn(f"symgrad: the fused tier could not compile {describe(self.plan)} "
-                          f"({self.note}); it runs on NumPy (tier 'compiled')",
+                          f"({self.note}); it runs on NumPy (tier {self.tier!r})",
                           RuntimeWarning, stacklevel=1)
         finally:
             self._done.set()
@@ -126,7 +126,7 @@ class FusingRunner:
             self.note = f"fused code failed: {type(error).__name__}: {error}"
         warnings.warn(f"symgrad: the fused code of {describe(self.plan)} failed where NumPy did "
                       f"not ({type(error).__name__}: {error}); it runs on NumPy again (tier "
-                      "'compiled')", RuntimeWarning, stacklevel=2)
+                      f"{self.tier!r})", RuntimeWarning, stacklevel=2)
         return result
 
 

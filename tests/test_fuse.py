@@ -229,3 +229,14 @@ def test_every_stage_is_timed():
     assert set(fused.seconds) == {"regions", "llvm", "python"}
     assert all(t >= 0 for t in fused.seconds.values())
     assert fuse.build(make_plan(x.graph, [x * 2.0], [x])) is None  # one op: nothing to fuse
+
+
+def test_a_buffer_read_after_its_region_is_not_written_into(rng):
+    g = sg.Graph()
+    x, w = g.placeholder("x", (5, 5)), g.placeholder("w", (5, 5))
+    a = x @ w                                # fresh; read by the region, then by the matmul
+    y = sg.tanh(a) * 2.0 + 1.0
+    plan = plan_of([x, w], [(y @ a).sum() + sg.transpose(a).sum()])
+    fused = assert_like_numpy(plan, [rng.standard_normal((5, 5)), rng.standard_normal((5, 5))])
+    (loop,) = fused.loops
+    assert loop.into == [None]
