@@ -36,17 +36,12 @@ from common import (
     show_ratios,
     show_samples,
 )
+from peers_workloads import QUICK_CHAIN_STEPS, chain_numpy  # W2 as the peer benchmark has it
 
 import symgrad as sg  # bench/common.py put the repo root first on sys.path
 from symgrad import tiers
 
 WAIT = 600.0  # seconds at most for a background compile
-
-
-def chain_numpy(y: np.ndarray, steps: int) -> np.ndarray:
-    for _ in range(steps):
-        y = np.tanh(y) * 0.9 + 0.1 * np.sin(y)
-    return y
 
 
 def make(build: Callable[[], tuple[sg.Function, Callable[[], object]]], fused: bool
@@ -177,7 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     git_note()
     print(f"fused tier available: {tiers.available()}"
           + ("" if tiers.available() else " (pip install symgrad[fast]; SYMGRAD_FUSED not 0)"))
-    steps = 20 if args.quick else CHAIN_STEPS
+    steps = QUICK_CHAIN_STEPS if args.quick else CHAIN_STEPS
     fw, gr = bench_chain(steps, args.quick)
     mlp = bench_mlp(args.quick)
     rows = [*rows_of(f"W2 forward ({steps} steps)", fw, 0.3),
