@@ -118,11 +118,13 @@ class Function:
 
     `tier` says how it runs: "scalar" (a plan of 0-d float64 values: Python floats and the
     math module, NumPy again for a call leaving the finite floats; results are NumPy
-    scalars), "compiled" (one
-    straight-line Python function of NumPy calls; `source` shows it), "interpreted" (step by
-    step: the first call of a plan of more than 200 steps, which is compiled when called again;
-    plans of more than COMPILE_LIMIT steps, whose compiling would cost more than it saves;
-    and check_finite), or the tier of another backend.
+    scalars), "compiled" (one straight-line Python function of NumPy calls; `source` shows
+    it), "fused" (with llvmlite: the compiled plan with its regions of elementwise steps as
+    compiled loops, swapped in once the background compile that the second call starts is
+    done), "interpreted" (step by step: the first call of a plan of more than 200 steps,
+    which is compiled when called again; plans of more than COMPILE_LIMIT steps, whose
+    compiling would cost more than it saves; and check_finite), or the tier of another
+    backend.
     """
 
     def __init__(self, inputs: Sequence[Tensor], outputs: Tensor | Sequence[Tensor],
@@ -152,8 +154,15 @@ class Function:
 
     @property
     def tier(self) -> str:
-        """How calls run now (a runner may change tier: compiled once reused)."""
+        """How calls run now (see the class); a runner may change tier while it runs
+        (compiled once reused, fused once its background compile is done)."""
         return self._tier if self._direct is not None else getattr(self._run, "tier", self._tier)
+
+    def wait_fused(self, timeout: float | None = None) -> bool:
+        """Starts compiling the fused tier now if the second call has not, and waits for it at
+        most `timeout` seconds (for tests and benchmarks); True when calls then run fused."""
+        wait = getattr(self._run, "wait", None)
+        return self._direct is None and wait is not None and wait(timeout)
 
     @property
     def source(self) -> str | None:

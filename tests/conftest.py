@@ -14,3 +14,25 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 @pytest.fixture
 def rng():
     return np.random.default_rng(20261122)
+
+
+@pytest.fixture(autouse=True)
+def _compiled_tier_unless_fused(request, monkeypatch):
+    """With llvmlite installed, a function's second call starts compiling its fused tier in the
+    background, and the tier its later calls run would depend on timing: tests run on the
+    compiled tier unless they ask for the fused one (the `fused` fixture)."""
+    if "fused" not in request.fixturenames:
+        from symgrad import tiers
+
+        monkeypatch.setattr(tiers, "ENABLED", False)
+
+
+@pytest.fixture
+def fused():
+    """The fused tier on (it needs llvmlite); afterwards no compile thread is left running."""
+    pytest.importorskip("llvmlite")
+    from symgrad import tiers
+
+    yield tiers
+    tiers._WORKER.join(60)
+    assert tiers._WORKER._thread is None, "a fused compile still runs after the test"

@@ -1,5 +1,6 @@
 """The NumPy backend: plans compiled to straight-line Python over NumPy calls (codegen.py), or
-run step by step when they are large or checked (check_finite).
+run step by step when they are large or checked (check_finite); with llvmlite, regions of
+elementwise steps compiled to loops in the background (fuse.py, the "fused" tier).
 
 Fed values become plain ndarrays of the declared dtype; results are the caller's own arrays.
 """
@@ -78,7 +79,9 @@ class NumpyBackend(Backend):
             return (lambda arrays: plan.run(arrays, True)), "interpreted"
         if len(plan.steps) > COMPILE_LIMIT:  # Python's compiler costs ~5-10 us a step
             return plan.run, "interpreted"
-        run = _CompileOnReuse(plan)
+        from ..tiers import runner  # with llvmlite: fused loops, compiled in the background
+
+        run = runner(plan, _CompileOnReuse(plan))
         return run, run.tier
 
     def results(self, values: Sequence[Any], fed: Sequence[Any]) -> list[np.ndarray]:

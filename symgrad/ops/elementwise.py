@@ -372,27 +372,40 @@ def _zero(out, g):
     return (g * 0,)
 
 
-elementwise("expm1", np.expm1, lambda out, g: (g * exp(out.inputs[0]),))  # not out + 1: tails
-elementwise("exp2", np.exp2, lambda out, g: ((g * out) * _LN2,))
-elementwise("log2", np.log2, lambda out, g: (g / (out.inputs[0] * _LN2),))
-elementwise("log10", np.log10, lambda out, g: (g / (out.inputs[0] * _LN10),))
+elementwise("expm1", np.expm1, lambda out, g: (g * exp(out.inputs[0]),),  # not out + 1: tails
+            scalar="expm1({0})")
+elementwise("exp2", np.exp2, lambda out, g: ((g * out) * _LN2,), scalar="exp2({0})")
+elementwise("log2", np.log2, lambda out, g: (g / (out.inputs[0] * _LN2),), scalar="log2({0})")
+elementwise("log10", np.log10, lambda out, g: (g / (out.inputs[0] * _LN10),),
+            scalar="log10({0})")
 # 1/x: integers give floats, as 1 / x does (and JAX); NumPy's integer reciprocal truncates to 0
-elementwise("reciprocal", lambda x: np.divide(1, x), lambda out, g: (-(g * square(out)),))
-elementwise("tan", np.tan, lambda out, g: (g * (1 + square(out)),))
-elementwise("arcsin", np.arcsin, lambda out, g: (g / _sqrt_one_minus_square(out.inputs[0]),))
-elementwise("arccos", np.arccos, lambda out, g: (-g / _sqrt_one_minus_square(out.inputs[0]),))
-elementwise("arctan", np.arctan, lambda out, g: (g / (1 + square(out.inputs[0])),))
-elementwise("arctan2", np.arctan2, _arctan2_bprop, bprop_wanted=True)
-elementwise("sinh", np.sinh, lambda out, g: (g * cosh(out.inputs[0]),))
-elementwise("cosh", np.cosh, lambda out, g: (g * sinh(out.inputs[0]),))
+elementwise("reciprocal", lambda x: np.divide(1, x), lambda out, g: (-(g * square(out)),),
+            scalar="1.0 / {0}")
+elementwise("tan", np.tan, lambda out, g: (g * (1 + square(out)),), scalar="tan({0})")
+elementwise("arcsin", np.arcsin, lambda out, g: (g / _sqrt_one_minus_square(out.inputs[0]),),
+            scalar="asin({0})")
+elementwise("arccos", np.arccos, lambda out, g: (-g / _sqrt_one_minus_square(out.inputs[0]),),
+            scalar="acos({0})")
+elementwise("arctan", np.arctan, lambda out, g: (g / (1 + square(out.inputs[0])),),
+            scalar="atan({0})")
+elementwise("arctan2", np.arctan2, _arctan2_bprop, bprop_wanted=True, scalar="atan2({0}, {1})")
+elementwise("sinh", np.sinh, lambda out, g: (g * cosh(out.inputs[0]),), scalar="sinh({0})")
+elementwise("cosh", np.cosh, lambda out, g: (g * sinh(out.inputs[0]),), scalar="cosh({0})")
 # 1 / sqrt(x^2 + 1) as 1 / hypot(x, 1): no overflow of x^2 for large |x|
-elementwise("arcsinh", np.arcsinh, lambda out, g: (g / hypot(out.inputs[0], 1),))
+elementwise("arcsinh", np.arcsinh, lambda out, g: (g / hypot(out.inputs[0], 1),),
+            scalar="asinh({0})")
 elementwise("arccosh", np.arccosh,  # 1 / sqrt((x - 1)(x + 1)): no cancellation near 1
-            lambda out, g: (g / sqrt((out.inputs[0] - 1) * (out.inputs[0] + 1)),))
+            lambda out, g: (g / sqrt((out.inputs[0] - 1) * (out.inputs[0] + 1)),),
+            scalar="acosh({0})")
 elementwise("arctanh", np.arctanh,
-            lambda out, g: (g / ((1 - out.inputs[0]) * (1 + out.inputs[0])),))
-elementwise("hypot", np.hypot, _hypot_bprop, bprop_wanted=True, commutative=True)
-elementwise("logaddexp", np.logaddexp, _logaddexp_bprop, bprop_wanted=True, commutative=True)
+            lambda out, g: (g / ((1 - out.inputs[0]) * (1 + out.inputs[0])),),
+            scalar="atanh({0})")
+elementwise("hypot", np.hypot, _hypot_bprop, bprop_wanted=True, commutative=True,
+            scalar="hypot({0}, {1})")
+# NumPy's: x + log 2 where x = y (the same infinity too), else the larger plus log1p(exp(-|x - y|))
+elementwise("logaddexp", np.logaddexp, _logaddexp_bprop, bprop_wanted=True, commutative=True,
+            scalar="{0} + log(2.0) if {0} == {1} else ({0} + log1p(exp({1} - {0})) if {0} > {1} "
+                   "else {1} + log1p(exp({0} - {1})))")
 elementwise("clip", np.clip, _clip_bprop, bprop_wanted=True)
 elementwise("floor", np.floor, _zero)
 elementwise("ceil", np.ceil, _zero)
@@ -400,9 +413,11 @@ elementwise("round", np.round, _zero, normalize=_round_normalize)  # halves to e
 elementwise("trunc", np.trunc, _zero)
 elementwise("mod", np.mod, _mod_bprop, bprop_wanted=True)
 elementwise("erf", _erf,
-            lambda out, g: (g * (exp(-square(out.inputs[0])) * _TWO_OVER_SQRT_PI),))
+            lambda out, g: (g * (exp(-square(out.inputs[0])) * _TWO_OVER_SQRT_PI),),
+            scalar="erf({0})")
 elementwise("erfc", _erfc,
-            lambda out, g: (-(g * (exp(-square(out.inputs[0])) * _TWO_OVER_SQRT_PI)),))
+            lambda out, g: (-(g * (exp(-square(out.inputs[0])) * _TWO_OVER_SQRT_PI)),),
+            scalar="erfc({0})")
 # gelu(x) = x Phi(x): d = Phi(x) + x phi(x), with Phi(x) = erfc(-x / sqrt 2) / 2
 elementwise("gelu", _gelu, lambda out, g: (g * (
     erfc(out.inputs[0] * -math.sqrt(0.5)) * 0.5
@@ -413,4 +428,5 @@ elementwise("leaky_relu", _leaky_relu, normalize=_number_param("leaky_relu", "sl
 elementwise("elu", _elu, normalize=_number_param("elu", "alpha", 1.0),
             bprop=lambda out, g: (where(out.inputs[0] > 0, g, g * (out + out.params["alpha"])),))
 elementwise("silu", _silu, lambda out, g: (  # x s(x): d = s + x s (1 - s) = s + out (1 - s)
-    g * (sigmoid(out.inputs[0]) + out * (1 - sigmoid(out.inputs[0]))),))
+    g * (sigmoid(out.inputs[0]) + out * (1 - sigmoid(out.inputs[0]))),),
+    scalar="{0} * exp(-logaddexp0(-{0}))")

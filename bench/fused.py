@@ -1,0 +1,188 @@
+"""Benchmark of the fused tier (`pip install symgrad[fast]`): tiers compiled and fused against
+hand-written NumPy, in one run.
+
+Measures, after warm-up, (1) W2 of the peer benchmark: the 500-step chain y = tanh(y) * 0.9 +
+0.1 * sin(y) on a 16-vector, forward and gradient, and (2) the Deep Learning book's MLP
+(784-512-10, batch 256) loss and gradients; for each, the seconds the background compile took
+and the time from sg.function to the first result with the tier on and off. Prints a table and
+the ratios measured in this run; reports, never fails (exit code 0).
+
+    python bench/fused.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+
+import numpy as np
+from common import (
+    CHAIN_STEPS,
+    blas_note,
+    chain_grad_numpy,
+    chain_graph,
+    fmt_time,
+    git_note,
+    interleaved,
+    machine_note,
+    mlp_data,
+    mlp_grad_numpy,
+    mlp_graph,
+    print_summary,
+    rel_err,
+    show_ratios,
+    show_samples,
+)
+from peers_workloads import QUICK_CHAIN_STEPS, chain_numpy  # W2 as the peer benchmark has it
+
+import symgrad as sg  # bench/common.py put the repo root first on sys.path
+from symgrad import tiers
+
+WAIT = 600.0  # seconds at most for a background compile
+
+
+def make(build: Callable[[], tuple[sg.Function, Callable[[], object]]], fused: bool
+         ) -> tuple[sg.Function, float]:
+    """The Function `build` makes with the fused tier on or off, and seconds from building it
+    to the first result (`build` returns the Function and its first call)."""
+    was, tiers.ENABLED = tiers.ENABLED, fused
+    try:
+        t0 = time.perf_counter()
+        f, first = build()
+        first()
+        return f, time.perf_counter() - t0
+    finally:
+        tiers.ENABLED = was
+
+
+def compare(title: str, build: Callable, call: Callable[[sg.Function], object],
+            hand: Callable[[], object], rounds: int, number: int, repeats: int) -> dict:
+    """Times the compiled and fused Functions of `build` and `hand` in alternating rounds;
+    their agreement with `hand`, compile seconds, and seconds from sg.function to the first
+    result (medians of `repeats` fresh builds, tier off and on alternating)."""
+    print(f"\n{title}")
+    firsts: dict[bool, list[float]] = {False: [], True: []}
+    for _ in range(repeats):
+        for on in (False, tiers.available()):
+            firsts[on].append(make(build, on)[1])
+    compiled, _ = make(build, False)
+    fused, _ = make(build, tiers.available())
+    first_off = statistics.median(firsts[False])
+    first_on = statistics.median(firsts[tiers.available()])
+    call(compiled)  # the compile-on-reuse runner compiles at its second call
+    t0 = time.perf_counter()
+    call(fused)  # the second call starts the background compile
+    on = fused.wait_fused(WAIT)
+    waited = time.perf_counter() - t0
+    want = hand()
+    out: dict = {"first_off": first_off, "first_on": first_on, "tier": fused.tier}
+    for name, f in (("compiled", compiled), ("fused", fused)):
+        got = call(f)
+        err = max(rel_err(a, b) for a, b in zip(as_list(got), as_list(want)))
+        out[f"err {name}"] = err
+        print(f"    {name:<8}: tier {f.tier!r}, largest difference from hand NumPy (relative to "
+              f"the largest magnitude) {err:.1e}")
+    if on:
+        stages = fused._run.fused.seconds
+        out["compile"] = sum(stages.values())
+        print(f"    fused compile: {out['compile']:.3f} s in the background thread "
+              f"({', '.join(f'{k} {v:.3f} s' for k, v in stages.items())}; "
+              f"{waited:.3f} s from the second call to swapped in); "
+              f"{len(fused._run.fused.regions)} region(s)")
+    else:
+        print(f"    fused tier not running: {getattr(fused._run, 'note', 'not available here')}")
+    print(f"    sg.function to first result: {fmt_time(first_off)} without the tier, "
+          f"{fmt_time(first_on)} with it")
+    sides = {"compiled": lambda: call(compiled), "numpy": hand}
+    if on:
+        sides["fused"] = lambda: call(fused)
+    samples = interleaved(sides, rounds, number)
+    show_samples(samples, width=10)
+    for name in ("compiled", "fused") if on else ("compiled",):
+        out[name] = statistics.median(samples[name])
+        out[f"ratio {name}"] = show_ratios(samples, name, "numpy", "-")
+    out["numpy"] = statistics.median(samples["numpy"])
+    return out
+
+
+def as_list(value: object) -> list:
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def bench_chain(steps: int, quick: bool) -> tuple[dict, dict]:
+    v = np.linspace(-2.0, 2.0, 16)
+
+    def forward() -> tuple[sg.Function, Callable]:
+        x, y = chain_graph(steps)
+        f = sg.function([x], y)
+        return f, lambda: f(v)
+
+    def gradient() -> tuple[sg.Function, Callable]:
+        x, loss = chain_graph(steps, summed=True)
+        f = sg.function([x], sg.gradients(loss, [x])[0])
+        return f, lambda: f(v)
+    rounds, number, repeats = (3, 2, 1) if quick else (40, 20, 5)
+    fw = compare(f"[1] W2 forward: {steps} steps of y = tanh(y) * 0.9 + 0.1 * sin(y) on a "
+                 "16-vector (float64)", forward, lambda f: f(v),
+                 lambda: chain_numpy(v, steps), rounds, number, repeats)
+    gr = compare(f"[1] W2 gradient: d sum(y) / dx of the {steps}-step chain", gradient,
+                 lambda f: f(v), lambda: chain_grad_numpy(v, steps), rounds, number, repeats)
+    return fw, gr
+
+
+def bench_mlp(quick: bool) -> dict:
+    X, y, W1, W2, _, _ = mlp_data()
+
+    def build() -> tuple[sg.Function, Callable]:
+        t = mlp_graph()
+        f = sg.function([t["X"], t["y"], t["W1"], t["W2"]],
+                        [t["loss"], *sg.gradients(t["loss"], [t["W1"], t["W2"]])])
+        return f, lambda: f(X, y, W1, W2)
+    rounds, number, repeats = (3, 1, 1) if quick else (40, 3, 5)
+    return compare("[2] MLP gradient (book 6.5.7): X 256x784, W1 784x512, W2 512x10, float64: "
+                   "loss, dW1, dW2", build, lambda f: f(X, y, W1, W2),
+                   lambda: mlp_grad_numpy(X, y, W1, W2), rounds, number, repeats)
+
+
+def rows_of(name: str, r: dict, goal: float) -> list:
+    rows = [(f"{name}, compiled", fmt_time(r["compiled"]), fmt_time(r["numpy"]),
+             f"{r['ratio compiled']:.3f}", "-", None)]
+    if "fused" in r:
+        rows += [(f"{name}, fused", fmt_time(r["fused"]), fmt_time(r["numpy"]),
+                  f"{r['ratio fused']:.3f}", f"<= {goal}", r["ratio fused"] <= goal),
+                 (f"{name}, fused compile (s)", f"{r['compile']:.3f}", "", "", "", None)]
+    ratio = r["first_on"] / r["first_off"]  # 5% allowed: the noise of a cold call
+    rows.append((f"{name}, first result, tier on / off", fmt_time(r["first_on"]),
+                 fmt_time(r["first_off"]), f"{ratio:.3f}", "<= 1 (+5%)", ratio <= 1.05))
+    return rows
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="a 20-step chain, few repeats: a smoke test")
+    args = parser.parse_args(argv)
+    start = time.perf_counter()
+    print(f"symgrad fused-tier benchmark{' (--quick)' if args.quick else ''}")
+    print(machine_note())
+    blas_note()
+    git_note()
+    print(f"fused tier available: {tiers.available()}"
+          + ("" if tiers.available() else " (pip install symgrad[fast]; SYMGRAD_FUSED not 0)"))
+    steps = QUICK_CHAIN_STEPS if args.quick else CHAIN_STEPS
+    fw, gr = bench_chain(steps, args.quick)
+    mlp = bench_mlp(args.quick)
+    rows = [*rows_of(f"W2 forward ({steps} steps)", fw, 0.3),
+            *rows_of(f"W2 gradient ({steps} steps)", gr, 0.3),
+            *rows_of("MLP gradient", mlp, 0.85)]
+    print_summary("Summary (reference: hand-written NumPy; times: medians after warm-up, ratio: "
+                  "median of per-round ratios)", rows)
+    print(f"\n(took {time.perf_counter() - start:.1f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
