@@ -50,17 +50,23 @@ def bench_mlp(quick: bool) -> dict:
           f" mean, + {LAM} * (sum W1^2 + sum W2^2)")
     X, y, W1, W2, _, _ = mlp_data()
     f = mlp_function()
+    t = mlp_graph()  # the same, checking every value (runs step by step)
+    checked = sg.function([t["X"], t["y"], t["W1"], t["W2"]], t["loss"], check_finite=True)
     got, want = f(X, y, W1, W2), mlp_numpy(X, y, W1, W2)
     agree = bool(np.allclose(got, want))
     print(f"    loss: symgrad {float(got):.15g}, numpy {float(want):.15g} (relative difference "
           f"{abs(float(got) / float(want) - 1):.1e}); np.allclose: {agree}")
     rounds, number = (3, 1) if quick else (60, 5)
     samples = interleaved({"symgrad": lambda: f(X, y, W1, W2),
-                           "numpy": lambda: mlp_numpy(X, y, W1, W2)}, rounds, number)
-    show_samples(samples, width=10)
+                           "numpy": lambda: mlp_numpy(X, y, W1, W2),
+                           "check_finite": lambda: checked(X, y, W1, W2)}, rounds, number)
+    show_samples(samples, width=12)
     sg_t, np_t = (statistics.median(samples[k]) for k in ("symgrad", "numpy"))
     ratio = show_ratios(samples, "symgrad", "numpy", "<= 1.05")
-    return {"sg": sg_t, "ref": np_t, "ratio": ratio, "agree": agree}
+    # off (the default) runs the compiled code of before; on, what checking costs
+    checking = show_ratios(samples, "check_finite", "symgrad", "(a cost, no goal)")
+    return {"sg": sg_t, "ref": np_t, "ratio": ratio, "agree": agree, "checking": checking,
+            "checked": statistics.median(samples["check_finite"])}
 
 
 # -- 2. per-op overhead --------------------------------------------------------------------------
@@ -194,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
         ("1. MLP forward time (book 6.5.7)", fmt_time(mlp["sg"]), fmt_time(mlp["ref"]),
          f"{mlp['ratio']:.3f}", "<= 1.05", mlp["ratio"] <= 1.05),
         ("1. MLP loss agrees (np.allclose)", "", "", "", "True", mlp["agree"]),
+        ("1. MLP forward, check_finite=True / off", fmt_time(mlp["checked"]),
+         fmt_time(mlp["sg"]), f"{mlp['checking']:.3f}", "", None),
         ("2. chain of 2500 ops, call time", fmt_time(ovh["sg"]), fmt_time(ovh["ref"]),
          f"{ovh['ratio']:.3f}", "<= 1.3", ovh["ratio"] <= 1.3),
         ("2. sg.function to 1st result (max)", fmt_time(ovh["first"]), "", "", "< 0.2 s",
