@@ -27,6 +27,11 @@ from .plan import Plan, Step
 from .tiers import MIN_OPS
 
 MAX_OPS = 20_000  # LLVM's time grows faster than linearly with a loop's body
+# On large arrays a short region gains nothing over NumPy's vectorized ufuncs, and its loop
+# also checks every value for inf and NaN: on the book's MLP, regions of 2-3 ops on 130k-400k
+# elements ran 5% slower than NumPy (bench/fused.py). Large regions need LARGE_MIN_OPS ops.
+LARGE = 16_384  # elements
+LARGE_MIN_OPS = 4
 _NONFINITE_LIMIT = 16  # calls: a region that met infs or NaNs in half of its calls stops trying
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 _BOOL = np.dtype(np.bool_)
@@ -205,8 +210,10 @@ def find_regions(plan: Plan, min_ops: int | None = None, max_ops: int | None = N
             if before:
                 after[step.out] = before
     _merge_siblings(plan, groups, region_of, max_ops)
-    return _describe([(groups.keys[r], groups.members[r]) for r in range(len(groups.parent))
-                      if groups.find(r) == r and len(groups.members[r]) >= min_ops], plan, types)
+    regions = _describe([(groups.keys[r], groups.members[r]) for r in range(len(groups.parent))
+                         if groups.find(r) == r and len(groups.members[r]) >= min_ops],
+                        plan, types)
+    return [r for r in regions if len(r.steps) >= LARGE_MIN_OPS or math.prod(r.shape) <= LARGE]
 
 
 def _merge_siblings(plan: Plan, groups: _Groups, region_of: dict[int, int], max_ops: int

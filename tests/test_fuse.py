@@ -68,6 +68,17 @@ def test_no_region_of_one_op_of_broadcasting_or_of_integers():
     assert fuse.find_regions(plan) == []
 
 
+@pytest.mark.parametrize("n, steps, fused", [(fuse.LARGE, 2, True), (fuse.LARGE + 1, 2, False),
+                                              (fuse.LARGE + 1, fuse.LARGE_MIN_OPS, True)])
+def test_short_regions_on_large_arrays_are_left_to_numpy(n, steps, fused):
+    g = sg.Graph()
+    x = g.placeholder("x", (n,))
+    y = x
+    for _ in range(steps // 2):
+        y = sg.tanh(y) * 0.5
+    assert len(fuse.find_regions(plan_of([x], [y]))) == (1 if fused else 0)
+
+
 def test_regions_reading_one_value_merge():
     g = sg.Graph()
     w = g.placeholder("w", (5, 5))
