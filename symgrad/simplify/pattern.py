@@ -169,6 +169,7 @@ def compile_pattern(pattern: Any) -> Matcher:
     # of two inputs, one wanted constant: the constant input goes there, no order is tried
     const_side = next((k for k in range(arity) if _head(subs[k]) in (CONSTANT, )
                        or isinstance(_head(subs[k]), tuple)), None) if arity == 2 else None
+    meet = _meeting(subs) if arity == 2 else None
 
     def match_tuple(nid: int, nodes: Any, binds: dict, pbinds: dict, opaque: Any) -> bool:
         a = nodes[nid]
@@ -181,6 +182,9 @@ def compile_pattern(pattern: Any) -> Matcher:
             return False
         commutes = both_orders if both_orders is not None else (
             arity == 2 and OPS[op].commutative)
+        if meet is not None and not (meet(inputs[0], inputs[1], nodes) or (
+                commutes and meet(inputs[1], inputs[0], nodes))):
+            return False
         if commutes and const_side is not None:
             first = nodes[inputs[0]]["op"] == CONSTANT
             if first != (nodes[inputs[1]]["op"] == CONSTANT):  # exactly one is: it decides
@@ -198,6 +202,29 @@ def compile_pattern(pattern: Any) -> Matcher:
                 and children[1](inputs[0], nodes, binds, pbinds, opaque))
 
     return match_tuple
+
+
+def _meeting(subs: tuple) -> Callable[[int, int, Any], bool] | None:
+    """A quick necessary condition for two sub-patterns sharing a variable that each has as
+    itself or as a direct input ((x, x), (x, a*x), (a*x, b*x)): the nodes it may stand for on
+    either side meet. Most candidates fail a rule here, before any variable is bound."""
+    def places(p: Any) -> tuple[set[str], bool]:  # the variables, and whether p is one
+        if isinstance(p, str) and not isinstance(p, Const):
+            return {p}, True
+        if isinstance(p, tuple):
+            return {v for v in _parts(p)[1] if isinstance(v, str)
+                    and not isinstance(v, Const)}, False
+        return set(), False
+
+    (left, left_is), (right, right_is) = places(subs[0]), places(subs[1])
+    if not left & right:
+        return None
+
+    def meet(i: int, j: int, nodes: Any) -> bool:
+        mine = (i,) if left_is else nodes[i]["inputs"]
+        theirs = (j,) if right_is else nodes[j]["inputs"]
+        return any(k in theirs for k in mine)
+    return meet
 
 
 def _same_shape(p: Any, q: Any) -> bool:

@@ -43,6 +43,17 @@ def test_commutative_ops_match_both_orders_and_others_do_not(g):
     assert sg.simplify(0.0 - x, rules=[minus]).op == "subtract"
 
 
+@pytest.mark.parametrize("write", [lambda x, y: x + 3.0 * x, lambda x, y: 3.0 * x + x,
+                                   lambda x, y: x * 3.0 + x, lambda x, y: x + x * 3.0,
+                                   lambda x, y: 2.0 * x + x * 3.0])
+def test_a_variable_shared_by_two_inputs_matches_in_every_order(g, write):
+    x, y = g.placeholder("x", (3,)), g.placeholder("y", (3,))
+    rules = [r for r in sg.DEFAULT_RULES if r.name in ("collect_term", "collect_terms")]
+    got = sg.simplify(write(x, y), rules=rules)
+    assert got.op == "multiply" and _ops(got).count("multiply") == 1  # (a + b) * x
+    assert _ops(sg.simplify(y + 3.0 * x, rules=rules)) == ["add", "multiply"]  # x is not y
+
+
 def test_params_match_by_value_or_bind_a_variable(g):
     x = g.placeholder("x", (2, 3))
     seen = []
