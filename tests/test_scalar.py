@@ -9,20 +9,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import symgrad as sg
+from tests.graphs import tanh_derivative
 from tests.strategies import programs
 
 
-def _d4_tanh():
-    g = sg.Graph()
-    x = g.placeholder("x")
-    d = sg.tanh(x)
-    for _ in range(4):
-        d = sg.grad(d, x)
-    return x, d
-
-
 def test_scalar_plans_take_the_scalar_tier_and_others_do_not():
-    x, d = _d4_tanh()
+    _, x, d = tanh_derivative(4)
     f = sg.function([x], d)
     assert f.tier == "scalar" and isinstance(f, sg.Function)
     assert "tanh(" in f._direct.source and "np." not in f._direct.source
@@ -37,7 +29,7 @@ def test_scalar_plans_take_the_scalar_tier_and_others_do_not():
 
 
 def test_values_and_types_match_the_numpy_tier():
-    x, d = _d4_tanh()
+    _, x, d = tanh_derivative(4)
     fast, slow = sg.function([x], d), sg.function([x], d, simplify=True)
     slow._direct = None
     at = np.linspace(-3, 3, 13)
@@ -51,7 +43,7 @@ def test_values_and_types_match_the_numpy_tier():
 
 
 def test_inputs_that_are_not_plain_floats_and_wrong_arity():
-    x, d = _d4_tanh()
+    _, x, d = tanh_derivative(4)
     f = sg.function([x], d)
     want = f(0.3)
     for v in (np.float64(0.3), np.array(0.3), np.float32(0.3)):

@@ -5,6 +5,7 @@ import pytest
 
 import symgrad as sg
 from symgrad.simplify.pattern import Const
+from tests.graphs import tanh_derivative
 
 
 @pytest.fixture
@@ -165,17 +166,8 @@ def test_trace_records_each_rewrite_with_its_node_count(g):
     assert sg.count_nodes(y) == 4
 
 
-def _third_derivative_of_tanh():
-    g = sg.Graph()
-    x = g.placeholder("x")
-    y = sg.tanh(x)
-    for _ in range(3):
-        y = sg.grad(y, x)
-    return g, x, y
-
-
 def test_the_nodes_a_trace_names_stay_in_the_graph_to_be_looked_at():
-    g, x, y = _third_derivative_of_tanh()
+    g, x, y = tanh_derivative(3)
     first_new = g.next_id
     trace = ["an earlier record"]
     sg.simplify(y, trace=trace)
@@ -185,7 +177,7 @@ def test_the_nodes_a_trace_names_stay_in_the_graph_to_be_looked_at():
         before, after = g.tensor(r.node), g.tensor(r.replacement)
         assert before.shape == after.shape and sg.debugprint(before)
         np.testing.assert_allclose(*sg.evaluate([before, after], {x: 0.3}), rtol=1e-12)
-    g2, _, y2 = _third_derivative_of_tanh()
+    g2, _, y2 = tanh_derivative(3)
     sg.simplify(y2)  # without a trace only what the result needs stays
     assert g2.nx.number_of_nodes() < g.nx.number_of_nodes()
 
