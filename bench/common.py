@@ -214,6 +214,17 @@ def mlp_hvp_numpy(X: np.ndarray, y: np.ndarray, W1: np.ndarray, W2: np.ndarray,
     return hv1, hv2
 
 
+# -- the fourth derivative of tanh (scalar) --------------------------------------------------------
+def tanh_derivative(order: int) -> tuple[sg.Tensor, sg.Tensor]:
+    """x (scalar) and d^order tanh(x) / dx^order as sg.grad builds it."""
+    g = sg.Graph()
+    x = g.placeholder("x")
+    d = sg.tanh(x)
+    for _ in range(order):
+        d = sg.grad(d, x)
+    return x, d
+
+
 # -- chains of small elementwise ops -------------------------------------------------------------
 def chain_graph(steps: int = CHAIN_STEPS, summed: bool = False) -> tuple[sg.Tensor, sg.Tensor]:
     """x (16,) and y after `steps` steps of y = tanh(y) * 0.9 + 0.1 * sin(y) (y.sum() if

@@ -33,6 +33,7 @@ from common import (
     print_summary,
     show_ratios,
     show_samples,
+    tanh_derivative,
 )
 
 import symgrad as sg  # bench/common.py put the repo root first on sys.path
@@ -46,11 +47,7 @@ def bench_tanh() -> dict:
     import sympy
 
     print("\n[1] d4/dx4 tanh(x), scalar x")
-    g = sg.Graph()
-    x = g.placeholder("x")
-    d = sg.tanh(x)
-    for _ in range(4):
-        d = sg.grad(d, x)
+    x, d = tanh_derivative(4)
     small = sg.simplify(d)
     s = sympy.Symbol("x")
     replacements, reduced = sympy.cse(sympy.diff(sympy.tanh(s), s, 4))

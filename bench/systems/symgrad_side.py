@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 
 import numpy as np
-from common import chain_graph, mlp_graph
+from common import chain_graph, mlp_graph, tanh_derivative
 
 import symgrad as sg
 
@@ -106,10 +106,6 @@ def diamond(depth: int, x: np.float64) -> tuple[Callable[[], object], dict[str, 
 
 
 def tanh4(x: np.float64) -> tuple[Callable[[], object], dict[str, int]]:
-    g = sg.Graph()
-    x0 = g.placeholder("x")
-    d = sg.tanh(x0)
-    for _ in range(4):
-        d = sg.grad(d, x0)
+    x0, d = tanh_derivative(4)
     f = sg.function([x0], d)
     return lambda: f(x), node_counts(d)
