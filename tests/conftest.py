@@ -30,7 +30,7 @@ def _compiled_tier_unless_fused(request, monkeypatch):
 @pytest.fixture
 def fused():
     """The fused tier on (it needs llvmlite); afterwards no compile thread is left running."""
-    pytest.importorskip("llvmlite")
+    pytest.importorskip("llvmlite", reason="the fast extra is not installed")
     from symgrad import tiers
 
     yield tiers

@@ -1,17 +1,10 @@
 """bench/simplify.py --quick runs to the end and reports each measure; no timing is asserted."""
 
-import subprocess
-import sys
-from pathlib import Path
-
-BENCH = Path(__file__).resolve().parent.parent / "bench" / "simplify.py"
+from tests.benchrun import run_quick
 
 
 def test_simplify_benchmark_quick_runs_and_reports_every_measure():
-    done = subprocess.run([sys.executable, str(BENCH), "--quick"], capture_output=True,
-                          text=True, timeout=300, cwd=BENCH.parent.parent)
-    assert done.returncode == 0, done.stderr
-    summary = done.stdout.split("Summary", 1)[1]
+    _, summary = run_quick("simplify.py")
     for measure in ("d4/dx4 tanh", "MLP loss+gradients: nodes", "MLP run time", "MLP HVP",
                     "chain to 1st gradient", "simplify,", "growth"):
         assert measure in summary, summary

@@ -15,7 +15,7 @@ from symgrad.evaluate import simplified_plan
 from symgrad.plan import make_plan
 from tests.strategies import programs
 
-pytest.importorskip("llvmlite")
+pytest.importorskip("llvmlite", reason="the fast extra is not installed")
 STATIC_SHAPES = [((), ()), ((3,), (3,)), ((2, 3), (2, 3)), ((2, 1), (2, 1))]
 
 

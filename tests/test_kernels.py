@@ -10,7 +10,7 @@ import pytest
 from symgrad.ops.base import OPS
 
 kernels = pytest.importorskip("symgrad.kernels")
-pytest.importorskip("llvmlite")
+pytest.importorskip("llvmlite", reason="the fast extra is not installed")
 
 N = 5000  # more than one block of the loops, not a multiple of it
 
