@@ -12,6 +12,7 @@ not plans or ops; llvmlite is imported only when loops are compiled.
 from __future__ import annotations
 
 import ast
+import contextlib
 import ctypes
 import ctypes.util
 import struct
@@ -294,10 +295,8 @@ _LLVM_LOCK = threading.Lock()  # llvmlite's set-up is not meant to run twice at 
 def _llvm() -> Any:
     import llvmlite.binding as llvm
 
-    try:
-        llvm.initialize()  # needed before llvmlite 0.45, refused (deprecated) after
-    except RuntimeError:
-        pass
+    with contextlib.suppress(RuntimeError):  # needed before llvmlite 0.45, refused after
+        llvm.initialize()
     llvm.initialize_native_target()
     llvm.initialize_native_asmprinter()
     libm = ctypes.util.find_library("m")
