@@ -63,16 +63,17 @@ def simplified_plan(outputs: list[Tensor], inputs: list[Tensor], simplify: bool,
     graph = outputs[0].graph
     mark = graph.next_id
     targets = outputs
+    order: list[int] = []  # the simplifier's walk, when the plan can reuse it
     if simplify:
         from .simplify.driver import simplify_ids
         from .simplify.rules import DEFAULT_RULES, NO_FOLDING
 
         rules = NO_FOLDING if check_finite else DEFAULT_RULES
         ids = simplify_ids(graph, [t.id for t in outputs], rules=rules,
-                           stop=[t.id for t in inputs], tidy=False)
+                           stop=[t.id for t in inputs], tidy=False, order=order)
         targets = [Tensor(graph, n) for n in ids]
     try:
-        return make_plan(graph, targets, inputs)
+        return make_plan(graph, targets, inputs, order or None)
     finally:
         graph.discard_since(mark)
 

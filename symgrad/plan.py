@@ -102,16 +102,19 @@ class Plan:
         return compact
 
 
-def make_plan(graph: Graph, outputs: list[Tensor], inputs: list[Tensor]) -> Plan:
-    """The ancestors of `outputs` (stopping at `inputs`) in topological order, as steps.
+def make_plan(graph: Graph, outputs: list[Tensor], inputs: list[Tensor],
+              order: list[int] | None = None) -> Plan:
+    """The ancestors of `outputs` (stopping at `inputs`) in topological order, as steps;
+    `order`: those ancestors in that order, if the caller has them already.
 
     Planning runs what it is given: merging equal computations and folding constants are the
     simplifier's (`function` and `evaluate` simplify first)."""
     with no_cycle_collection():
-        return _make_plan(graph, outputs, inputs)
+        return _make_plan(graph, outputs, inputs, order)
 
 
-def _make_plan(graph: Graph, outputs: list[Tensor], inputs: list[Tensor]) -> Plan:
+def _make_plan(graph: Graph, outputs: list[Tensor], inputs: list[Tensor],
+               order: list[int] | None) -> Plan:
     plan = Plan(graph, inputs)
     slot_of: dict[int, int] = {}
     for t in inputs:
@@ -123,7 +126,9 @@ def _make_plan(graph: Graph, outputs: list[Tensor], inputs: list[Tensor]) -> Pla
     consts = plan.consts
     steps = plan.steps
     bound: dict[tuple, Callable] = {}
-    for nid in graph.topo_order([t.id for t in outputs], stop=slot_of):
+    if order is None:
+        order = graph.topo_order([t.id for t in outputs], stop=slot_of)
+    for nid in order:
         if nid in slot_of:
             continue
         a = nodes[nid]

@@ -63,12 +63,13 @@ def simplify(ys: Any, *, rules: Sequence[Rule] | None = None, trace: list | None
 
 
 def simplify_ids(graph: Graph, roots: list[int], *, rules: Sequence[Rule] | None = None,
-                 trace: list | None = None, stop: Iterable[int] = (), tidy: bool = True
-                 ) -> list[int]:
+                 trace: list | None = None, stop: Iterable[int] = (), tidy: bool = True,
+                 order: list[int] | None = None) -> list[int]:
     """The simplified node of each root; `stop` nodes (fed at run time) stay as they are and
     are not looked into. Nodes it made that no result needs are removed again, bar those the
     records it adds to `trace` name (unless not `tidy`: a caller that removes every new node
-    itself)."""
+    itself). `order`, if given, receives the results' ancestors in topological order when the
+    run changed nothing (a planner need not walk the graph again); else it stays empty."""
     if rules is None:
         from .rules import DEFAULT_RULES
         rules = DEFAULT_RULES
@@ -83,6 +84,8 @@ def simplify_ids(graph: Graph, roots: list[int], *, rules: Sequence[Rule] | None
         try:
             driver = _Driver(graph, rules, set(stop), trace, roots)
             out = driver.run(roots)
+            if order is not None and not driver.moved:
+                order.extend(driver.order)
         finally:
             graph.current_origin, graph.current_grad_of, graph.current_grad_pass = saved
         if tidy:  # the nodes the trace names stay, so that each rewrite can be looked at
@@ -118,137 +121,146 @@ class _Driver:
         self.folders = self.by_op.pop(None, [])
 
         self.candidates: dict[tuple, list[Rule]] = {}
-        self.head: dict[int, Any] = {}  # node -> what _candidates reads of it (see _head)
-        self.commutes: dict[str, bool] = {}
+        self.head = _Heads(graph._node, opaque)  # node -> what candidate lookups read of it
+        self.op_info: dict[str, tuple[bool, bool]] = {}  # op -> (commutative, has rules)
         self.scratch: dict = {}  # Match.scratch: what rules remember during this run
+        self.order: list[int] = []  # the nodes run() visits, in order
 
     def run(self, roots: list[int]) -> list[int]:
-        order = self.graph.topo_order(roots, stop=self.opaque)
+        self.order = order = self.graph.topo_order(roots, stop=self.opaque)
         self.limit = 20 * len(order) + 10_000
         # what rules may ask about the run: the nodes it simplifies, the results, new ids
         self.scratch.update(live=set(order), roots=set(roots), first_new=self.graph.next_id)
-        new_of, norm = self.new_of, self.norm
-        for nid in order:
-            if nid not in new_of:
-                norm(nid)
-        return [new_of[n] for n in roots]
+        self._settle(order)
+        return [self.new_of[n] for n in roots]
 
     def norm(self, nid: int) -> int:
         """The simplified form of node nid (visiting it now if not yet)."""
         done = self.new_of.get(nid)
         if done is None:
-            done = self.new_of[nid] = self._visit(nid)
+            self._settle((nid,))
+            done = self.new_of[nid]
+        return done
+
+    def _settle(self, nids: Iterable[int]) -> None:
+        """Visits the nodes of nids not visited yet, in the order given (inputs first): each
+        is rebuilt on its inputs' simplified forms if one changed, merged with an equal
+        computation, or given to the first rule that replaces it. One loop for every node
+        (no call per node: this is the simplifier's hot path)."""
+        nodes, opaque, table, kid, new_of = self.nodes, self.opaque, self.table, self.kid, \
+            self.new_of
+        moved, op_info, candidates, head = self.moved, self.op_info, self.candidates, self.head
+        for nid in nids:
+            if nid in new_of:
+                continue
+            a = nodes[nid]
+            op = a["op"]
+            if op == PLACEHOLDER or nid in opaque:
+                done = nid
+            elif op == CONSTANT:
+                done = nid
+                value = a["value"]
+                if value.nbytes <= _SMALL_CONSTANT:
+                    key = (CONSTANT, value.dtype.str, value.shape, value.tobytes())
+                    kid[nid] = table.setdefault(key, nid)
+            else:
+                inputs = a["inputs"]
+                try:  # inputs come first, except where a rule's replacement reaches back
+                    keyed = tuple(map(kid.__getitem__, inputs))
+                except KeyError:
+                    self._settle(inputs)
+                    keyed = tuple(map(kid.__getitem__, inputs))
+                info = op_info.get(op)
+                if info is None:
+                    info = op_info[op] = (OPS[op].commutative,
+                                          op in self.by_op or bool(self.folders))
+                commutes, has_rules = info
+                if commutes:  # (sorted() costs more than this on two inputs)
+                    if len(keyed) != 2:
+                        keyed = tuple(sorted(keyed))
+                    elif keyed[0] > keyed[1]:
+                        keyed = (keyed[1], keyed[0])
+                params = a["params"]
+                # flat: (op, *inputs) or (op, params, *inputs); an int never equals params
+                key = (op, params_key(params), *keyed) if params else (op, *keyed)
+                done = table.get(key)
+                if done is not None:
+                    if done in self.busy:
+                        self._cycle(nid)
+                    if done != nid and self.trace is not None:
+                        self.pending.append(("merge", nid, done))
+                else:
+                    done = nid
+                    head[nid] = op  # what consumers' rule lookups read of it, known already
+                    if moved and not moved.isdisjoint(inputs):
+                        done, a = self._rebuilt(nid, a)
+                        inputs = a["inputs"]
+                    table[key] = done
+                    if has_rules:  # the rules that may match, by op, rank and input heads
+                        shape = a["shape"]
+                        ckey = (op, None if shape is None else len(shape),
+                                *map(head.__getitem__, inputs))
+                        rules = candidates.get(ckey)
+                        if rules is None:
+                            rules = candidates[ckey] = self._candidates(
+                                ckey, commutes and len(inputs) == 2)
+                        if rules:
+                            result = self._rewrite(done, a, rules)
+                            if result != done:
+                                table[key] = done = result
+            new_of[nid] = done
             if done != nid:
-                self.moved.add(nid)
-            kid = self.kid
-            kid[nid] = kid.get(done, done)
+                moved.add(nid)
+                kid[nid] = kid.get(done, done)
+            elif nid not in kid:
+                kid[nid] = nid
             if self.pending:
                 count = self._count_now()
                 self.trace.extend(Rewrite(*p, count) for p in self.pending)  # type: ignore
                 self.pending.clear()
-        return done
 
-    def _visit(self, nid: int) -> int:
-        nodes = self.nodes
-        a = nodes[nid]
-        op = a["op"]
-        if op == PLACEHOLDER or nid in self.opaque:
-            return nid
-        table = self.table
-        if op == CONSTANT:
-            value = a["value"]
-            if value.nbytes <= _SMALL_CONSTANT:
-                key = (CONSTANT, value.dtype.str, value.shape, value.tobytes())
-                self.kid[nid] = table.setdefault(key, nid)
-            return nid
-        inputs = a["inputs"]
-        kid = self.kid
-        try:  # inputs are visited before their consumers, except in a replacement's new nodes
-            keyed = tuple([kid[i] for i in inputs])
-        except KeyError:
-            for i in inputs:
-                self.norm(i)
-            keyed = tuple([kid[i] for i in inputs])
-        moved = self.moved
-        if moved and not moved.isdisjoint(inputs):
-            new_of = self.new_of
-            new_inputs = tuple([new_of[i] for i in inputs])
-        else:
-            new_inputs = inputs
-        params = a["params"]
-        commutes = self.commutes.get(op)
-        if commutes is None:
-            commutes = self.commutes[op] = OPS[op].commutative
-        key = (op, tuple(sorted(keyed)) if commutes else keyed,
-               params_key(params) if params else ())
-        same = table.get(key)
-        if same is not None:
-            if same in self.busy:
-                self._cycle(nid)
-            if same != nid and self.trace is not None:
-                self.pending.append(("merge", nid, same))
-            return same
-        if new_inputs != inputs:  # rebuilt on the simplified inputs; shapes cannot differ
-            graph = self.graph
-            graph.current_grad_of = a.get("grad_of")
-            graph.current_grad_pass = a.get("grad_pass")
-            extra = {k: a[k] for k in ("outputs", "index") if k in a}
-            extra["replaces"] = a.get("replaces", nid)  # so that errors name the user's node
-            nid = graph.add_node(op, new_inputs, a["shape"], a["dtype"], params, **extra)
-            a = nodes[nid]
-        table[key] = nid
-        if op not in self.by_op and not self.folders:
-            return nid  # no rule starts with this op
-        rules = self._candidates(op, new_inputs, a["shape"])
-        if not rules:
-            return nid
-        result = self._rewrite(nid, a, rules)
-        if result != nid:
-            table[key] = result
-        return result
+    def _rebuilt(self, nid: int, a: dict) -> tuple[int, dict]:
+        """Node nid on its inputs' simplified forms (a new node, origin "simplify", if one
+        changed; shapes cannot differ), and its attributes."""
+        new_inputs = tuple(map(self.new_of.__getitem__, a["inputs"]))
+        if new_inputs == a["inputs"]:
+            return nid, a
+        graph = self.graph
+        graph.current_grad_of = a.get("grad_of")
+        graph.current_grad_pass = a.get("grad_pass")
+        extra = {k: a[k] for k in ("outputs", "index") if k in a}
+        extra["replaces"] = a.get("replaces", nid)  # so that errors name the user's node
+        new = graph.add_node(a["op"], new_inputs, a["shape"], a["dtype"], a["params"], **extra)
+        return new, self.nodes[new]
 
-    def _candidates(self, op: str, inputs: tuple[int, ...], shape: tuple | None) -> list[Rule]:
-        """The rules that may match a node of `op` with inputs like these (their ops, and the
-        value of small constants), looked up once per combination."""
-        head = self.head
-        heads = [h if (h := head.get(i)) is not None else self._head(i) for i in inputs]
-        key = (op, None if shape is None else len(shape), *heads)
-        found = self.candidates.get(key)
-        if found is None:
-            ndim = key[1]
-            swap = len(heads) == 2 and OPS[op].commutative
-            found = [r for r, want in self.by_op.get(op, ())
-                     if (r.ndim is None or r.ndim == ndim)
-                     and (_fits(want, heads) or (swap and _fits(want, heads[::-1])))]
-            if heads and all(isinstance(h, tuple) for h in heads):
-                found += [r for r, _ in self.folders]
-            self.candidates[key] = found
+    def _candidates(self, key: tuple, swap: bool) -> list[Rule]:
+        """The rules that may match a node of key's op and rank (key[1]) whose inputs have
+        the heads key[2:] (in either order if `swap`)."""
+        op, ndim, heads = key[0], key[1], key[2:]
+        found = [r for r, want in self.by_op.get(op, ())
+                 if (r.ndim is None or r.ndim == ndim)
+                 and (_fits(want, heads) or (swap and _fits(want, heads[::-1])))]
+        if heads and all(isinstance(h, tuple) for h in heads):
+            found += [r for r, _ in self.folders]
         return found
-
-    def _head(self, nid: int) -> Any:
-        """What candidate lookups know of an input: its op, ("constant", its one value or
-        None), or "placeholder" for a node fed at run time."""
-        a = self.nodes[nid]
-        if nid in self.opaque:
-            h = PLACEHOLDER
-        elif a["op"] == CONSTANT:
-            h = (CONSTANT, uniform_value(a["value"]))
-        else:
-            h = a["op"]
-        self.head[nid] = h
-        return h
 
     def _rewrite(self, nid: int, a: dict, rules: list[Rule]) -> int:
         """Tries the rules at nid; the simplified form of the first replacement, else nid."""
         nodes, opaque = self.nodes, self.opaque
         graph = self.graph
-        node = Tensor(graph, nid)
+        node = None
+        inputs = a["inputs"]
         for rule in rules:
+            quick = rule.quick
+            if quick is not None and not quick(inputs, nodes):
+                continue
             binds: dict = {}
             pbinds: dict = {}
             matcher = rule.matcher
             if matcher is not None and not matcher(nid, nodes, binds, pbinds, opaque):
                 continue
+            if node is None:
+                node = Tensor(graph, nid)
             m = Match(node, binds, pbinds, self.scratch)
             if rule.when is not None and not rule.when(m):
                 continue
@@ -274,8 +286,7 @@ class _Driver:
             self.new_of[nid] = nid  # what the replacement reads of the node itself: as it is
             self.kid[nid] = nid
             try:
-                for n in self._new_part(r.id, mark):  # inputs first: no deep recursion
-                    self.norm(n)
+                self._settle(self._new_part(r.id, mark))  # inputs first: no deep recursion
                 result = self.norm(r.id)
             finally:
                 self.busy.discard(nid)
@@ -331,7 +342,27 @@ class _Driver:
         return sum(1 for n in seen if nodes[n]["op"] not in (PLACEHOLDER, CONSTANT, "output"))
 
 
-def _fits(want: tuple, heads: list) -> bool:
+class _Heads(dict):
+    """node -> what candidate lookups know of it, found when first asked: its op,
+    ("constant", its one value or None), or "placeholder" for a node fed at run time."""
+
+    def __init__(self, nodes: dict, opaque: set[int]) -> None:
+        super().__init__()
+        self.nodes, self.opaque = nodes, opaque
+
+    def __missing__(self, nid: int) -> Any:
+        a = self.nodes[nid]
+        if nid in self.opaque:
+            h = PLACEHOLDER
+        elif a["op"] == CONSTANT:
+            h = (CONSTANT, uniform_value(a["value"]))
+        else:
+            h = a["op"]
+        self[nid] = h
+        return h
+
+
+def _fits(want: tuple, heads: tuple) -> bool:
     """Whether inputs with these heads may match a pattern whose children want `want`."""
     return len(want) == len(heads) and all(_fits_one(w, h) for w, h in zip(want, heads))
 

@@ -82,6 +82,9 @@ class Rule:
     when: Callable[[Match], bool] | None = None
     ndim: int | None = None  # only nodes of this rank (checked before matching: cheap)
     matcher: Matcher | None = field(default=None, init=False, repr=False, compare=False)
+    # quick(inputs, nodes): a cheap necessary condition on the root's inputs, or None
+    quick: Callable[[tuple, Any], bool] | None = field(default=None, init=False, repr=False,
+                                                        compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -101,6 +104,7 @@ class Rule:
             raise SymgradError(f"rule {self.name!r}: {sorted(nodes_vars & param_vars)} name "
                                "both a node and a param")
         object.__setattr__(self, "matcher", compile_pattern(self.pattern))
+        object.__setattr__(self, "quick", _quick_check(self.pattern))
 
     @property
     def root_op(self) -> str | None:
@@ -223,8 +227,24 @@ def _meeting(subs: tuple) -> Callable[[int, int, Any], bool] | None:
     def meet(i: int, j: int, nodes: Any) -> bool:
         mine = (i,) if left_is else nodes[i]["inputs"]
         theirs = (j,) if right_is else nodes[j]["inputs"]
-        return any(k in theirs for k in mine)
+        for k in mine:  # a loop: a generator would be made at every candidate node
+            if k in theirs:
+                return True
+        return False
     return meet
+
+
+def _quick_check(pattern: tuple) -> Callable[[tuple, Any], bool] | None:
+    """The root's _meeting condition on a node's inputs (in either order where the op
+    commutes), for the driver to try before matching: most candidates fail it."""
+    op, subs, _ = _parts(pattern)
+    meet = _meeting(subs) if len(subs) == 2 else None
+    if meet is None:
+        return None
+    if not (op in OPS and OPS[op].commutative):
+        return lambda inputs, nodes: meet(inputs[0], inputs[1], nodes)
+    return lambda inputs, nodes: (meet(inputs[0], inputs[1], nodes)
+                                  or meet(inputs[1], inputs[0], nodes))
 
 
 def _same_shape(p: Any, q: Any) -> bool:

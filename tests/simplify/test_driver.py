@@ -248,3 +248,26 @@ def test_a_large_replacement_and_a_deep_graph_need_no_deep_recursion(g):
     for _ in range(20_000):
         y = sg.tanh(y) * 1.0
     assert sg.count_nodes(sg.simplify(y)) == 20_000
+
+
+def test_a_run_that_changes_nothing_hands_its_walk_to_the_planner(g):
+    from symgrad.plan import make_plan
+    from symgrad.simplify.driver import simplify_ids
+
+    x = g.placeholder("x", (3,))
+    unused = g.placeholder("unused", (3,))
+    y = sg.tanh(x) * sg.sin(x) + sg.cos(x)
+    order: list[int] = []
+    assert simplify_ids(g, [y.id], stop=[x.id], order=order) == [y.id]
+    assert order == g.topo_order([y.id], stop=[x.id])
+    walked, reused = make_plan(g, [y], [x, unused]), make_plan(g, [y], [x, unused], order)
+    assert [s.nid for s in reused.steps] == [s.nid for s in walked.steps]
+    assert [s.args for s in reused.steps] == [s.args for s in walked.steps]
+
+    order.clear()  # a run that rewrote something leaves the walk to the planner
+    z = sg.tanh(x) * 1.0
+    assert simplify_ids(g, [z.id], stop=[x.id], order=order) != [z.id] and order == []
+    order.clear()  # so does one that merged equal computations
+    w = sg.sin(x) + sg.sin(x)
+    simplify_ids(g, [w.id], stop=[x.id], rules=[], order=order)
+    assert order == []
