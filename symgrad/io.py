@@ -174,9 +174,12 @@ def _load_bytes(name: str, raw: Any) -> Graph:
     try:
         return _build(*_parse(raw))
     except Bad as e:
-        raise FormatError(f"cannot load {name}: {e}") from None
+        fault = str(e)
     except RecursionError:
-        raise FormatError(f"cannot load {name}: nested too deeply") from None
+        fault = "nested too deeply"
+    # raised out here, with no context: the fault's traceback, whose frames hold views of the
+    # memory map (then impossible to close: BufferError), is gone by now
+    raise FormatError(f"cannot load {name}: {fault}")
 
 
 _DATA = b'"data": "'  # how save writes a constant's base64
