@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import itertools
 import json
 import mmap
 import os
 import secrets
 import stat
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import cache
 from typing import Any
 
@@ -70,25 +71,26 @@ def save(ys_or_graph: Graph | Tensor | Sequence[Tensor], path: str | os.PathLike
     _write_atomically(path, _encode(graph, nids))
 
 
-def _encode(graph: Graph, nids: list[int]) -> list[bytes]:
-    """The file's bytes, in pieces: one node a line; constant data written as it is encoded."""
+def _encode(graph: Graph, nids: list[int]) -> Iterator[bytes]:
+    """The file's bytes, in pieces: one node a line. Every node is checked here, before the
+    file is opened; constants' base64 is encoded while the file is being written."""
     kept = set(nids)
     head = {"format": FORMAT, "version": VERSION, "grad_passes": graph.grad_passes,
             "grad_results": [[r, list(ys), x, p] for r, ys, x, p in graph.grad_results
                              if r in kept]}
-    pieces = [json.dumps(head)[:-1].encode(), b', "nodes": [\n']
+    pieces: list[Iterable[bytes]] = [(json.dumps(head)[:-1].encode(), b', "nodes": [\n')]
     for i, nid in enumerate(nids):
         record, value = _node_record(graph, nid)
         line = json.dumps(record, allow_nan=False).encode()
+        end = b",\n" if i + 1 < len(nids) else b"\n"
         if value is None:
-            pieces.append(line)
+            pieces.append((line, end))
         else:  # base64 spliced in: not worth a pass of the JSON encoder over megabytes
             meta, data = value_out(value)
-            pieces += [line[:-1], b', "value": ', json.dumps(meta)[:-1].encode(),
-                       b', "data": "', data, b'"}}']
-        pieces.append(b",\n" if i + 1 < len(nids) else b"\n")
-    pieces.append(b"]}\n")
-    return pieces
+            pieces += [(line[:-1], b', "value": ', json.dumps(meta)[:-1].encode(),
+                        b', "data": "'), data, (b'"}}', end)]
+    pieces.append((b"]}\n",))
+    return itertools.chain.from_iterable(pieces)
 
 
 def _node_record(graph: Graph, nid: int) -> tuple[dict, np.ndarray | None]:
@@ -116,7 +118,7 @@ def _shape_out(shape: tuple | None) -> list | None:
     return None if shape is None else list(shape)
 
 
-def _write_atomically(path: str | os.PathLike, pieces: list[bytes]) -> None:
+def _write_atomically(path: str | os.PathLike, pieces: Iterable[bytes]) -> None:
     """Writes a temporary file beside the target, syncs it, and renames it over the target."""
     target = os.path.realpath(os.fsdecode(path))  # through a symlink, as open() would write
     directory, base = os.path.split(target)
@@ -333,7 +335,9 @@ def _load_node(graph: Graph, record: dict, passes: int, payloads: list[memoryvie
             if op == PLACEHOLDER:
                 _placeholder(graph, name, signature, where)
             else:
-                graph.constant(value_in(record["value"], signature, where, payloads), name)
+                value = value_in(record["value"], signature, where, payloads)
+                # the array is the loader's own, read-only: kept, not copied as by constant()
+                graph.add_node(CONSTANT, (), value.shape, value.dtype, name=name, value=value)
         elif op == OUTPUT:
             _output(graph, inputs, params, name, signature, where)
         else:
