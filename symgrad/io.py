@@ -16,8 +16,9 @@ import os
 import secrets
 import stat
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cache
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -130,7 +131,7 @@ def _write_atomically(path: str | os.PathLike, pieces: Iterable[bytes]) -> None:
         raise _naming(e, path) from e
     try:
         with os.fdopen(fd, "wb") as f:
-            f.writelines(pieces)
+            _write_syncing(f, pieces)
             f.flush()
             os.fsync(f.fileno())
         with contextlib.suppress(FileNotFoundError):  # overwriting keeps the old permissions
@@ -148,6 +149,27 @@ def _write_atomically(path: str | os.PathLike, pieces: Iterable[bytes]) -> None:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+_SYNC_EVERY = 16 << 20  # bytes written between two early syncs of a large file
+
+
+def _write_syncing(f: BinaryIO, pieces: Iterable[bytes]) -> None:
+    """Writes the pieces; for a large file, the data written so far is synced on a helper
+    thread now and then, so that the disk takes it while the rest is encoded and written, and
+    the final fsync waits for the last megabytes only."""
+    sync = getattr(os, "fdatasync", os.fsync)
+    syncing: Future | None = None
+    unsynced = 0
+    with ThreadPoolExecutor(1, thread_name_prefix="symgrad-sync") as syncer:  # no thread
+        for piece in pieces:                                                 # until used
+            f.write(piece)
+            unsynced += len(piece)
+            if unsynced >= _SYNC_EVERY and (syncing is None or syncing.done()):
+                syncing = syncer.submit(sync, f.fileno())
+                unsynced = 0
+    if syncing is not None:
+        syncing.result()  # an early sync that failed fails the save, as the final one would
 
 
 def _naming(e: OSError, path: str | os.PathLike) -> OSError:

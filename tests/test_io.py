@@ -271,6 +271,35 @@ def test_large_base64_written_with_json_escapes_still_loads(tmp_path, small_chun
     assert_same_graph(sg.load(tmp_path / "large.json"), sg.load(path))
 
 
+def test_a_large_file_is_synced_while_it_is_written(tmp_path, small_chunks, monkeypatch):
+    synced = []
+    real = getattr(os, "fdatasync", os.fsync)
+    monkeypatch.setattr(io, "_SYNC_EVERY", 20_000)
+    monkeypatch.setattr(io.os, "fdatasync", lambda fd: synced.append(fd) or real(fd),
+                        raising=False)
+    path, _, _ = large_file(tmp_path)
+    assert synced  # the early syncs ran, and the file is whole
+    assert sg.load(path).nx.nodes[0]["value"].tobytes() == LARGE[0].tobytes()
+
+
+def test_a_failed_early_sync_fails_the_save_and_leaves_the_old_file(tmp_path, small_chunks,
+                                                                    monkeypatch):
+    path, before, _ = large_file(tmp_path)
+
+    def failing(fd):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(io, "_SYNC_EVERY", 20_000)
+    monkeypatch.setattr(io.os, "fdatasync", failing, raising=False)
+    g = sg.Graph()
+    g.constant(LARGE[1], name="other")
+    with pytest.raises(OSError, match="Input/output error") as e:
+        sg.save(g, path)
+    assert e.value.filename == str(path)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["large.json"]
+
+
 # -- files that are not right --------------------------------------------------------------------
 def small_file(tmp_path) -> tuple[Path, dict]:
     g = sg.Graph()
