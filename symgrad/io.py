@@ -196,7 +196,8 @@ def load(path: str | os.PathLike) -> Graph:
 
 def _load_bytes(name: str, raw: Any) -> Graph:
     try:
-        return _build(*_parse(raw))
+        graph = _load_excised(raw)
+        return graph if graph is not None else _build(*_parse(raw, excise=False))
     except Bad as e:
         fault = str(e)
     except RecursionError:
@@ -206,16 +207,30 @@ def _load_bytes(name: str, raw: Any) -> Graph:
     raise FormatError(f"cannot load {name}: {fault}")
 
 
+def _load_excised(raw: Any) -> Graph | None:
+    """The graph, its large base64 strings decoded apart from the JSON; None when the file
+    must be read as JSON, all of it: a long "data" string that is no constant's value, or one
+    holding a JSON escape (save writes neither; strict base64 refuses a backslash)."""
+    try:
+        doc, payloads = _parse(raw)
+        graph = _build(doc, payloads)
+    except Bad:
+        if raw.find(b"\\") >= 0:
+            return None
+        raise
+    return graph if all(p is None for p in payloads) else None  # each taken by its constant
+
+
 _DATA = b'"data": "'  # how save writes a constant's base64
 _LARGE = 1 << 16  # characters: payloads this long are decoded without the JSON parser
 
 
-def _excise(raw: bytes) -> tuple[bytes, list[memoryview]]:
-    """raw with each long base64 string after "data": taken out (as "@k") and the strings, so
-    that the JSON parser does not scan megabytes nor make a str of them. Only plain runs (no
-    backslash) are taken; every "@k" is checked against its payload's base64 when used."""
+def _excise(raw: bytes) -> tuple[bytes, list[memoryview | None]]:
+    """raw with each long string after "data": taken out (as "@k") and the strings, so that
+    the JSON parser does not scan megabytes nor make a str of them. Each is decoded as strict
+    base64 by the constant that names it, and must be (see _load_bytes)."""
     parts: list[bytes] = []
-    payloads: list[memoryview] = []
+    payloads: list[memoryview | None] = []
     view = memoryview(raw)
     done = at = 0
     while (i := raw.find(_DATA, at)) >= 0:
@@ -223,7 +238,7 @@ def _excise(raw: bytes) -> tuple[bytes, list[memoryview]]:
         end = raw.find(b'"', start)
         if end < 0:
             break
-        if end - start >= _LARGE and raw.find(b"\\", start, end) < 0:
+        if end - start >= _LARGE:
             parts += [raw[done:start], b"@%d" % len(payloads)]
             payloads.append(view[start:end])
             done = end
@@ -231,12 +246,15 @@ def _excise(raw: bytes) -> tuple[bytes, list[memoryview]]:
     if not payloads:
         return bytes(raw), []
     parts.append(raw[done:])
-    return b"".join(parts), payloads
+    text = b"".join(parts)
+    if text.count(b'"@') != len(payloads):  # a string of the file's own starts with "@"
+        return bytes(raw), []
+    return text, payloads
 
 
-def _parse(raw: Any) -> tuple[dict, list[memoryview]]:
+def _parse(raw: Any, excise: bool = True) -> tuple[dict, list[memoryview | None]]:
     """The document of the file's bytes (or its memory map), and its large payloads."""
-    raw, payloads = _excise(raw)
+    raw, payloads = _excise(raw) if excise else (bytes(raw), [])
     if not raw or raw.isspace():  # not strip(): a copy of the whole file
         raise Bad("the file is empty")
     try:
@@ -277,7 +295,7 @@ def _no_constant(word: str) -> None:
     raise Bad(f"{word} is not JSON (non-finite numbers are stored as their bits)")
 
 
-def _build(doc: dict, payloads: list[memoryview]) -> Graph:
+def _build(doc: dict, payloads: list[memoryview | None]) -> Graph:
     graph = Graph()
     passes = int_in(doc["grad_passes"], "'grad_passes'")
     nodes = list_in(doc["nodes"], "'nodes'")
@@ -301,7 +319,8 @@ def _build(doc: dict, payloads: list[memoryview]) -> Graph:
     return graph
 
 
-def _load_node(graph: Graph, record: dict, passes: int, payloads: list[memoryview]) -> None:
+def _load_node(graph: Graph, record: dict, passes: int, payloads: list[memoryview | None]
+               ) -> None:
     nid = int_in(record.get("id"), "a node's 'id'")
     if nid in graph.nx:
         raise Bad(f"two nodes have id {nid}")

@@ -9,7 +9,7 @@ import contextlib
 import json
 import math
 import struct
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -75,11 +75,11 @@ def signature_in(value: Any, where: str) -> tuple:
     return shape, dtype
 
 
-def value_in(value: Any, signature: tuple, where: str, payloads: Sequence[Any] = ()
+def value_in(value: Any, signature: tuple, where: str, payloads: list[Any] | None = None
              ) -> np.ndarray:
     """A constant's array (new and read-only) from its base64 bytes, once dtype, shape and
     length agree; a data string "@k" is payload k, a large base64 string the loader took out
-    before parsing."""
+    before parsing, and is taken from the list (None in its place: it serves once)."""
     value = dict_in(value, f"{where} value")
     keys(value, ("dtype", "shape", "data"), (), f"{where} value")
     shape, dtype = signature
@@ -91,9 +91,10 @@ def value_in(value: Any, signature: tuple, where: str, payloads: Sequence[Any] =
     data: Any = str_in(value["data"], f"{where} data")
     if data.startswith("@") and payloads:
         k = data[1:]
-        if not k.isdigit() or int(k) >= len(payloads):
+        if not (k.isascii() and k.isdigit()) or int(k) >= len(payloads) or \
+                payloads[int(k)] is None:
             raise Bad(f"{where}: its data is not base64 ({short(data)})")
-        data = payloads[int(k)]
+        data, payloads[int(k)] = payloads[int(k)], None
     n = math.prod(shape) * raw.itemsize
     if len(data) != 4 * -(-n // 3):
         raise Bad(f"{where}: {len(data)} base64 characters cannot hold {n} bytes")

@@ -271,6 +271,25 @@ def test_large_base64_written_with_json_escapes_still_loads(tmp_path, small_chun
     assert_same_graph(sg.load(tmp_path / "large.json"), sg.load(path))
 
 
+def test_a_long_string_param_named_data_is_not_taken_for_base64(echo, tmp_path):
+    g = sg.Graph()
+    sg.apply(echo, [g.placeholder("x")], data="A" * 70_000)  # read back as "@0" once
+    sg.save(g, tmp_path / "g.json")
+    assert_same_graph(g, sg.load(tmp_path / "g.json"))
+
+
+def test_a_constant_cannot_borrow_the_base64_of_another(tmp_path):
+    g = sg.Graph()
+    g.constant(LARGE[0], name="large")
+    g.constant(np.zeros_like(LARGE[0]), name="other")
+    sg.save(g, tmp_path / "g.json")
+    doc = json.loads((tmp_path / "g.json").read_text())
+    doc["nodes"][1]["value"]["data"] = "@0"  # the mark the loader gives node 0's base64
+    (tmp_path / "g.json").write_text(json.dumps(doc))
+    with pytest.raises(sg.FormatError, match="node 1 .constant.: 2 base64 characters cannot hold"):
+        sg.load(tmp_path / "g.json")
+
+
 def test_a_large_file_is_synced_while_it_is_written(tmp_path, small_chunks, monkeypatch):
     synced = []
     real = getattr(os, "fdatasync", os.fsync)
