@@ -161,8 +161,9 @@ def _write_syncing(f: BinaryIO, pieces: Iterable[bytes]) -> None:
     sync = getattr(os, "fdatasync", os.fsync)
     syncing: Future | None = None
     unsynced = 0
-    with ThreadPoolExecutor(1, thread_name_prefix="symgrad-sync") as syncer:  # no thread
-        for piece in pieces:                                                 # until used
+    # the helper thread starts with the first sync: a small file never makes one
+    with ThreadPoolExecutor(1, thread_name_prefix="symgrad-sync") as syncer:
+        for piece in pieces:
             f.write(piece)
             unsynced += len(piece)
             if unsynced >= _SYNC_EVERY and (syncing is None or syncing.done()):
@@ -228,7 +229,7 @@ _LARGE = 1 << 16  # characters: payloads this long are decoded without the JSON 
 def _excise(raw: bytes) -> tuple[bytes, list[memoryview | None]]:
     """raw with each long string after "data": taken out (as "@k") and the strings, so that
     the JSON parser does not scan megabytes nor make a str of them. Each is decoded as strict
-    base64 by the constant that names it, and must be (see _load_bytes)."""
+    base64 by the constant that names it, and must be (see _load_excised)."""
     parts: list[bytes] = []
     payloads: list[memoryview | None] = []
     view = memoryview(raw)

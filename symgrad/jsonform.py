@@ -90,11 +90,10 @@ def value_in(value: Any, signature: tuple, where: str, payloads: list[Any] | Non
                   f"the node says {raw.str} of shape {list(shape)}")
     data: Any = str_in(value["data"], f"{where} data")
     if data.startswith("@") and payloads:
-        k = data[1:]
-        if not (k.isascii() and k.isdigit()) or int(k) >= len(payloads) or \
-                payloads[int(k)] is None:
+        k = int(data[1:]) if data[1:].isascii() and data[1:].isdigit() else len(payloads)
+        if k >= len(payloads) or payloads[k] is None:
             raise Bad(f"{where}: its data is not base64 ({short(data)})")
-        data, payloads[int(k)] = payloads[int(k)], None
+        data, payloads[k] = payloads[k], None
     n = math.prod(shape) * raw.itemsize
     if len(data) != 4 * -(-n // 3):
         raise Bad(f"{where}: {len(data)} base64 characters cannot hold {n} bytes")

@@ -14,7 +14,6 @@ from symgrad import b64
 @pytest.fixture
 def tiny_chunks(monkeypatch):
     monkeypatch.setattr(b64, "CHUNK", 12)  # 16 characters a chunk
-    return 16
 
 
 def decoded(text, n):

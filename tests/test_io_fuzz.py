@@ -98,7 +98,7 @@ def test_mutated_bytes_load_or_raise_format_error(data):
 
 
 def _large_file() -> bytes:
-    """A constant whose base64 (80 KB) the loader takes out of the JSON before parsing it."""
+    """A constant whose base64 (107 KB) the loader takes out of the JSON before parsing it."""
     with tempfile.TemporaryDirectory() as d:
         g = sg.Graph()
         x = g.placeholder("x", (10_000,))
