@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import itertools
 import json
 import mmap
 import os
 import secrets
 import stat
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cache
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -70,25 +72,26 @@ def save(ys_or_graph: Graph | Tensor | Sequence[Tensor], path: str | os.PathLike
     _write_atomically(path, _encode(graph, nids))
 
 
-def _encode(graph: Graph, nids: list[int]) -> list[bytes]:
-    """The file's bytes, in pieces: one node a line; constant data written as it is encoded."""
+def _encode(graph: Graph, nids: list[int]) -> Iterator[bytes]:
+    """The file's bytes, in pieces: one node a line. Every node is checked here, before the
+    file is opened; constants' base64 is encoded while the file is being written."""
     kept = set(nids)
     head = {"format": FORMAT, "version": VERSION, "grad_passes": graph.grad_passes,
             "grad_results": [[r, list(ys), x, p] for r, ys, x, p in graph.grad_results
                              if r in kept]}
-    pieces = [json.dumps(head)[:-1].encode(), b', "nodes": [\n']
+    pieces: list[Iterable[bytes]] = [(json.dumps(head)[:-1].encode(), b', "nodes": [\n')]
     for i, nid in enumerate(nids):
         record, value = _node_record(graph, nid)
         line = json.dumps(record, allow_nan=False).encode()
+        end = b",\n" if i + 1 < len(nids) else b"\n"
         if value is None:
-            pieces.append(line)
+            pieces.append((line, end))
         else:  # base64 spliced in: not worth a pass of the JSON encoder over megabytes
             meta, data = value_out(value)
-            pieces += [line[:-1], b', "value": ', json.dumps(meta)[:-1].encode(),
-                       b', "data": "', data, b'"}}']
-        pieces.append(b",\n" if i + 1 < len(nids) else b"\n")
-    pieces.append(b"]}\n")
-    return pieces
+            pieces += [(line[:-1], b', "value": ', json.dumps(meta)[:-1].encode(),
+                        b', "data": "'), data, (b'"}}', end)]
+    pieces.append((b"]}\n",))
+    return itertools.chain.from_iterable(pieces)
 
 
 def _node_record(graph: Graph, nid: int) -> tuple[dict, np.ndarray | None]:
@@ -116,7 +119,7 @@ def _shape_out(shape: tuple | None) -> list | None:
     return None if shape is None else list(shape)
 
 
-def _write_atomically(path: str | os.PathLike, pieces: list[bytes]) -> None:
+def _write_atomically(path: str | os.PathLike, pieces: Iterable[bytes]) -> None:
     """Writes a temporary file beside the target, syncs it, and renames it over the target."""
     target = os.path.realpath(os.fsdecode(path))  # through a symlink, as open() would write
     directory, base = os.path.split(target)
@@ -128,7 +131,7 @@ def _write_atomically(path: str | os.PathLike, pieces: list[bytes]) -> None:
         raise _naming(e, path) from e
     try:
         with os.fdopen(fd, "wb") as f:
-            f.writelines(pieces)
+            _write_syncing(f, pieces)
             f.flush()
             os.fsync(f.fileno())
         with contextlib.suppress(FileNotFoundError):  # overwriting keeps the old permissions
@@ -146,6 +149,28 @@ def _write_atomically(path: str | os.PathLike, pieces: list[bytes]) -> None:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+_SYNC_EVERY = 16 << 20  # bytes written between two early syncs of a large file
+
+
+def _write_syncing(f: BinaryIO, pieces: Iterable[bytes]) -> None:
+    """Writes the pieces; for a large file, the data written so far is synced on a helper
+    thread now and then, so that the disk takes it while the rest is encoded and written, and
+    the final fsync waits for the last megabytes only."""
+    sync = getattr(os, "fdatasync", os.fsync)
+    syncing: Future | None = None
+    unsynced = 0
+    # the helper thread starts with the first sync: a small file never makes one
+    with ThreadPoolExecutor(1, thread_name_prefix="symgrad-sync") as syncer:
+        for piece in pieces:
+            f.write(piece)
+            unsynced += len(piece)
+            if unsynced >= _SYNC_EVERY and (syncing is None or syncing.done()):
+                syncing = syncer.submit(sync, f.fileno())
+                unsynced = 0
+    if syncing is not None:
+        syncing.result()  # an early sync that failed fails the save, as the final one would
 
 
 def _naming(e: OSError, path: str | os.PathLike) -> OSError:
@@ -172,23 +197,41 @@ def load(path: str | os.PathLike) -> Graph:
 
 def _load_bytes(name: str, raw: Any) -> Graph:
     try:
-        return _build(*_parse(raw))
+        graph = _load_excised(raw)
+        return graph if graph is not None else _build(*_parse(raw, excise=False))
     except Bad as e:
-        raise FormatError(f"cannot load {name}: {e}") from None
+        fault = str(e)
     except RecursionError:
-        raise FormatError(f"cannot load {name}: nested too deeply") from None
+        fault = "nested too deeply"
+    # raised out here, with no context: the fault's traceback, whose frames hold views of the
+    # memory map (then impossible to close: BufferError), is gone by now
+    raise FormatError(f"cannot load {name}: {fault}")
+
+
+def _load_excised(raw: Any) -> Graph | None:
+    """The graph, its large base64 strings decoded apart from the JSON; None when the file
+    must be read as JSON, all of it: a long "data" string that is no constant's value, or one
+    holding a JSON escape (save writes neither; strict base64 refuses a backslash)."""
+    try:
+        doc, payloads = _parse(raw)
+        graph = _build(doc, payloads)
+    except Bad:
+        if raw.find(b"\\") >= 0:
+            return None
+        raise
+    return graph if all(p is None for p in payloads) else None  # each taken by its constant
 
 
 _DATA = b'"data": "'  # how save writes a constant's base64
 _LARGE = 1 << 16  # characters: payloads this long are decoded without the JSON parser
 
 
-def _excise(raw: bytes) -> tuple[bytes, list[memoryview]]:
-    """raw with each long base64 string after "data": taken out (as "@k") and the strings, so
-    that the JSON parser does not scan megabytes nor make a str of them. Only plain runs (no
-    backslash) are taken; every "@k" is checked against its payload's base64 when used."""
+def _excise(raw: bytes) -> tuple[bytes, list[memoryview | None]]:
+    """raw with each long string after "data": taken out (as "@k") and the strings, so that
+    the JSON parser does not scan megabytes nor make a str of them. Each is decoded as strict
+    base64 by the constant that names it, and must be (see _load_excised)."""
     parts: list[bytes] = []
-    payloads: list[memoryview] = []
+    payloads: list[memoryview | None] = []
     view = memoryview(raw)
     done = at = 0
     while (i := raw.find(_DATA, at)) >= 0:
@@ -196,7 +239,7 @@ def _excise(raw: bytes) -> tuple[bytes, list[memoryview]]:
         end = raw.find(b'"', start)
         if end < 0:
             break
-        if end - start >= _LARGE and raw.find(b"\\", start, end) < 0:
+        if end - start >= _LARGE:
             parts += [raw[done:start], b"@%d" % len(payloads)]
             payloads.append(view[start:end])
             done = end
@@ -204,12 +247,15 @@ def _excise(raw: bytes) -> tuple[bytes, list[memoryview]]:
     if not payloads:
         return bytes(raw), []
     parts.append(raw[done:])
-    return b"".join(parts), payloads
+    text = b"".join(parts)
+    if text.count(b'"@') != len(payloads):  # a string of the file's own starts with "@"
+        return bytes(raw), []
+    return text, payloads
 
 
-def _parse(raw: Any) -> tuple[dict, list[memoryview]]:
+def _parse(raw: Any, excise: bool = True) -> tuple[dict, list[memoryview | None]]:
     """The document of the file's bytes (or its memory map), and its large payloads."""
-    raw, payloads = _excise(raw)
+    raw, payloads = _excise(raw) if excise else (bytes(raw), [])
     if not raw or raw.isspace():  # not strip(): a copy of the whole file
         raise Bad("the file is empty")
     try:
@@ -250,7 +296,7 @@ def _no_constant(word: str) -> None:
     raise Bad(f"{word} is not JSON (non-finite numbers are stored as their bits)")
 
 
-def _build(doc: dict, payloads: list[memoryview]) -> Graph:
+def _build(doc: dict, payloads: list[memoryview | None]) -> Graph:
     graph = Graph()
     passes = int_in(doc["grad_passes"], "'grad_passes'")
     nodes = list_in(doc["nodes"], "'nodes'")
@@ -274,7 +320,8 @@ def _build(doc: dict, payloads: list[memoryview]) -> Graph:
     return graph
 
 
-def _load_node(graph: Graph, record: dict, passes: int, payloads: list[memoryview]) -> None:
+def _load_node(graph: Graph, record: dict, passes: int, payloads: list[memoryview | None]
+               ) -> None:
     nid = int_in(record.get("id"), "a node's 'id'")
     if nid in graph.nx:
         raise Bad(f"two nodes have id {nid}")
@@ -330,7 +377,9 @@ def _load_node(graph: Graph, record: dict, passes: int, payloads: list[memoryvie
             if op == PLACEHOLDER:
                 _placeholder(graph, name, signature, where)
             else:
-                graph.constant(value_in(record["value"], signature, where, payloads), name)
+                value = value_in(record["value"], signature, where, payloads)
+                # the array is the loader's own, read-only: kept, not copied as by constant()
+                graph.add_node(CONSTANT, (), value.shape, value.dtype, name=name, value=value)
         elif op == OUTPUT:
             _output(graph, inputs, params, name, signature, where)
         else:

@@ -5,16 +5,16 @@ form expected (`Bad` says what is wrong). Knows nothing of graphs or ops.
 
 from __future__ import annotations
 
-import binascii
 import contextlib
 import json
 import math
 import struct
-from collections.abc import Sequence
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
+from . import b64
 from .errors import FormatError
 
 # Fixed-size dtypes only: their bytes mean the same on every machine once little-endian.
@@ -26,24 +26,6 @@ _RAW = {name: d.newbyteorder("<") for name, d in DTYPES.items()}  # how values a
 
 class Bad(Exception):
     """What is wrong with a file; `load` turns it into a FormatError naming the file."""
-
-
-try:  # SIMD base64, several times faster than CPython's binascii on large constants
-    import pybase64 as _b64
-except ImportError:  # pragma: no cover - pybase64 is a dependency; binascii gives the same bytes
-    _b64 = None
-
-
-def b64encode(data: Any) -> bytes:
-    return _b64.b64encode(data) if _b64 is not None else binascii.b2a_base64(
-        data, newline=False)
-
-
-def b64decode(data: Any) -> bytes:
-    """Strict base64 (a character outside the alphabet is binascii.Error)."""
-    if _b64 is not None:
-        return _b64.b64decode(data, validate=True)
-    return binascii.a2b_base64(data, strict_mode=True)
 
 
 # -- writing -------------------------------------------------------------------------------------
@@ -66,10 +48,11 @@ def param_out(value: Any, what: str) -> Any:
                       "None, bool, int, float, str and tuples of them")
 
 
-def value_out(value: np.ndarray) -> tuple[dict, bytes]:
-    """A constant's dtype and shape (JSON), and the base64 of its little-endian bytes."""
+def value_out(value: np.ndarray) -> tuple[dict, Iterator[bytes]]:
+    """A constant's dtype and shape (JSON), and the base64 of its little-endian bytes in
+    pieces, encoded as they are taken (a large constant's are never all held at once)."""
     raw = np.ascontiguousarray(value, dtype=_RAW[value.dtype.name])
-    data = b64encode(raw.reshape(-1).view(np.uint8))
+    data = b64.encode_pieces(raw.reshape(-1).view(np.uint8))
     return {"dtype": raw.dtype.str, "shape": list(value.shape)}, data
 
 
@@ -92,10 +75,11 @@ def signature_in(value: Any, where: str) -> tuple:
     return shape, dtype
 
 
-def value_in(value: Any, signature: tuple, where: str, payloads: Sequence[Any] = ()
+def value_in(value: Any, signature: tuple, where: str, payloads: list[Any] | None = None
              ) -> np.ndarray:
-    """A constant's array from its base64 bytes, once dtype, shape and length agree; a data
-    string "@k" is payload k, a large base64 string the loader took out before parsing."""
+    """A constant's array (new and read-only) from its base64 bytes, once dtype, shape and
+    length agree; a data string "@k" is payload k, a large base64 string the loader took out
+    before parsing, and is taken from the list (None in its place: it serves once)."""
     value = dict_in(value, f"{where} value")
     keys(value, ("dtype", "shape", "data"), (), f"{where} value")
     shape, dtype = signature
@@ -106,23 +90,23 @@ def value_in(value: Any, signature: tuple, where: str, payloads: Sequence[Any] =
                   f"the node says {raw.str} of shape {list(shape)}")
     data: Any = str_in(value["data"], f"{where} data")
     if data.startswith("@") and payloads:
-        k = data[1:]
-        if not k.isdigit() or int(k) >= len(payloads):
+        k = int(data[1:]) if data[1:].isascii() and data[1:].isdigit() else len(payloads)
+        if k >= len(payloads) or payloads[k] is None:
             raise Bad(f"{where}: its data is not base64 ({short(data)})")
-        data = payloads[int(k)]
+        data, payloads[k] = payloads[k], None
     n = math.prod(shape) * raw.itemsize
     if len(data) != 4 * -(-n // 3):
         raise Bad(f"{where}: {len(data)} base64 characters cannot hold {n} bytes")
-    try:
-        decoded = b64decode(data)
-    except (binascii.Error, ValueError) as e:
+    array = np.empty(shape, raw)
+    try:  # straight into the array: a large value is never held twice
+        b64.decode_into(data, array.reshape(-1).view(np.uint8))
+    except ValueError as e:  # binascii.Error among them
         raise Bad(f"{where}: its data is not base64 ({e})") from None
-    if len(decoded) != n:
-        raise Bad(f"{where}: its data is not base64 (padding in the middle)")
-    array = np.frombuffer(decoded, raw).reshape(shape)
     if dtype.kind == "b" and (array.view(np.uint8) > 1).any():
         raise Bad(f"{where}: a boolean value holds a byte other than 0 and 1")
-    return array.astype(dtype, copy=False)
+    array = array.astype(dtype, copy=False)
+    array.flags.writeable = False
+    return array
 
 
 def param_in(value: Any, where: str) -> Any:

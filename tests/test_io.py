@@ -1,6 +1,7 @@
 """io.py: save and load round trips (attributes, params, constants bit for bit), what a loaded
 graph can do, every kind of bad file, and atomic writes."""
 
+import base64
 import json
 import math
 import os
@@ -14,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import symgrad as sg
-from symgrad import io
+from symgrad import b64, io
 from tests.ops.cases import all_cases, by_id
 
 
@@ -198,6 +199,124 @@ def test_every_op_and_its_derivatives_survive_a_round_trip(case, tmp_path, rng):
     got = sg.evaluate([h.tensor(t.id) for t in outs], dict(zip([x.name for x in xs], arrays)))
     for a, b in zip(got, want):
         np.testing.assert_array_equal(a, b)
+
+
+# -- large constants: base64 spliced out of the JSON, coded in chunks ---------------------------
+@pytest.fixture
+def small_chunks(monkeypatch):
+    """Chunks of 3000 bytes (4000 characters): a 64 KB payload crosses many boundaries."""
+    monkeypatch.setattr(b64, "CHUNK", 3000)
+
+
+def _large(dtype, n):
+    return np.random.default_rng(n).integers(0, 256, n * np.dtype(dtype).itemsize,
+                                             dtype=np.uint8).view(dtype)
+
+
+LARGE = [  # each over io._LARGE characters of base64; byte counts 0, 1 and 2 modulo 3
+    _large(np.float64, 12_301), _large(np.float32, 25_001), _large(np.int16, 50_003),
+    _large(np.float16, 49_999), _large(np.complex64, 9_000), _large(np.uint8, 100_001),
+    np.random.default_rng(0).random(70_001) < 0.5, _large(">f8", 12_000).reshape(40, 300),
+]
+
+
+@pytest.mark.parametrize("value", LARGE, ids=lambda v: f"{v.dtype.str}{list(v.shape)}")
+def test_large_constants_come_back_bit_for_bit_in_the_same_format(tmp_path, small_chunks,
+                                                                   value):
+    g = sg.Graph()
+    g.constant(value, name="c")
+    g.constant(np.zeros((0, 5)), name="empty")
+    sg.save(g, tmp_path / "c.json")
+    raw = np.ascontiguousarray(value, value.dtype.newbyteorder("<")).tobytes()
+    stored = node(json.loads((tmp_path / "c.json").read_text()), "constant")["value"]
+    assert stored["data"] == base64.b64encode(raw).decode()  # one string, as if in one piece
+    assert len(stored["data"]) >= io._LARGE
+    loaded = sg.load(tmp_path / "c.json").tensor("c")
+    array = loaded.graph.nx.nodes[loaded.id]["value"]
+    assert array.dtype == value.dtype.newbyteorder("=") and array.shape == value.shape
+    assert array.tobytes() == np.ascontiguousarray(value, array.dtype).tobytes()
+    assert not array.flags.writeable
+
+
+def large_file(tmp_path) -> tuple[Path, bytes, int]:
+    """A saved large constant: the path, the file's bytes, and where its base64 starts."""
+    g = sg.Graph()
+    g.constant(LARGE[0], name="c")
+    path = tmp_path / "large.json"
+    sg.save(g, path)
+    raw = path.read_bytes()
+    return path, raw, raw.index(b'"data": "') + len(b'"data": "')
+
+
+@pytest.mark.parametrize("offset, bad, message", [
+    (0, b"!", "not base64"), (1, b"*", "not base64"), (3999, b"\\", "Invalid \\\\escape"),
+    (4000, b" ", "not base64"), (4001, b"=", "not base64"), (6002, b"==", "not base64"),
+    (40_001, b"-", "not base64"), (65_000, b"\xc3\xa9", "not base64"),
+    (-1, b"A", "not base64"),  # -1: the padding, at the end
+])
+def test_a_bad_byte_in_large_base64_is_a_format_error(tmp_path, small_chunks, offset, bad,
+                                                      message):
+    path, raw, start = large_file(tmp_path)
+    i = start + offset if offset >= 0 else raw.index(b'"', start) + offset
+    path.write_bytes(raw[:i] + bad + raw[i + len(bad):])
+    with pytest.raises(sg.FormatError, match=message) as e:
+        sg.load(path)
+    assert str(path) in str(e.value)
+
+
+def test_large_base64_written_with_json_escapes_still_loads(tmp_path, small_chunks):
+    path, raw, start = large_file(tmp_path)
+    i = start + 5000
+    path.write_bytes(raw[:i] + b"\\u%04x" % raw[i] + raw[i + 1:])  # the same text, as JSON
+    assert_same_graph(sg.load(tmp_path / "large.json"), sg.load(path))
+
+
+def test_a_long_string_param_named_data_is_not_taken_for_base64(echo, tmp_path):
+    g = sg.Graph()
+    sg.apply(echo, [g.placeholder("x")], data="A" * 70_000)  # read back as "@0" once
+    sg.save(g, tmp_path / "g.json")
+    assert_same_graph(g, sg.load(tmp_path / "g.json"))
+
+
+def test_a_constant_cannot_borrow_the_base64_of_another(tmp_path):
+    g = sg.Graph()
+    g.constant(LARGE[0], name="large")
+    g.constant(np.zeros_like(LARGE[0]), name="other")
+    sg.save(g, tmp_path / "g.json")
+    doc = json.loads((tmp_path / "g.json").read_text())
+    doc["nodes"][1]["value"]["data"] = "@0"  # the mark the loader gives node 0's base64
+    (tmp_path / "g.json").write_text(json.dumps(doc))
+    with pytest.raises(sg.FormatError, match="node 1 .constant.: 2 base64 characters cannot hold"):
+        sg.load(tmp_path / "g.json")
+
+
+def test_a_large_file_is_synced_while_it_is_written(tmp_path, small_chunks, monkeypatch):
+    synced = []
+    real = getattr(os, "fdatasync", os.fsync)
+    monkeypatch.setattr(io, "_SYNC_EVERY", 20_000)
+    monkeypatch.setattr(io.os, "fdatasync", lambda fd: synced.append(fd) or real(fd),
+                        raising=False)
+    path, _, _ = large_file(tmp_path)
+    assert synced  # the early syncs ran, and the file is whole
+    assert sg.load(path).nx.nodes[0]["value"].tobytes() == LARGE[0].tobytes()
+
+
+def test_a_failed_early_sync_fails_the_save_and_leaves_the_old_file(tmp_path, small_chunks,
+                                                                    monkeypatch):
+    path, before, _ = large_file(tmp_path)
+
+    def failing(fd):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(io, "_SYNC_EVERY", 20_000)
+    monkeypatch.setattr(io.os, "fdatasync", failing, raising=False)
+    g = sg.Graph()
+    g.constant(LARGE[1], name="other")
+    with pytest.raises(OSError, match="Input/output error") as e:
+        sg.save(g, path)
+    assert e.value.filename == str(path)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["large.json"]
 
 
 # -- files that are not right --------------------------------------------------------------------

@@ -97,6 +97,38 @@ def test_mutated_bytes_load_or_raise_format_error(data):
     check_outcome(bytes(raw))
 
 
+def _large_file() -> bytes:
+    """A constant whose base64 (107 KB) the loader takes out of the JSON before parsing it."""
+    with tempfile.TemporaryDirectory() as d:
+        g = sg.Graph()
+        x = g.placeholder("x", (10_000,))
+        sg.grad((x * np.random.default_rng(0).standard_normal(10_000)).sum(), x)
+        sg.save(g, Path(d) / "g.json")
+        return (Path(d) / "g.json").read_bytes()
+
+
+LARGE_FILE = _large_file()
+_DATA_AT = LARGE_FILE.index(b'"data": "')
+
+
+@settings(FUZZ, max_examples=60)
+@given(data=st.data())
+def test_mutated_bytes_of_a_large_constant_load_or_raise_format_error(data):
+    raw = bytearray(LARGE_FILE)
+    end = raw.index(b'"', _DATA_AT + 9)
+    for _ in range(data.draw(st.integers(1, 2))):  # near the base64's edges, or anywhere
+        at = data.draw(st.sampled_from([_DATA_AT, end]).flatmap(
+            lambda edge: st.integers(edge - 12, edge + 12)) | st.integers(0, len(raw) - 1))
+        kind = data.draw(st.sampled_from(["set", "delete", "insert"]))
+        if kind == "set":
+            raw[at] = data.draw(st.sampled_from(b'"\\=A/+ \n\x00\xff') | st.integers(0, 255))
+        elif kind == "delete":
+            del raw[at:at + data.draw(st.integers(1, 4))]
+        else:
+            raw[at:at] = data.draw(st.sampled_from([b'"', b"\\", b"\\u0041", b"==", b"AAAA"]))
+    check_outcome(bytes(raw))
+
+
 @FUZZ
 @given(data=st.data())
 def test_mutated_json_values_load_or_raise_format_error(data):
@@ -143,7 +175,7 @@ def test_mutated_structure_loads_or_raises_format_error(data):
     check_outcome(json.dumps(doc).encode())
 
 
-@pytest.mark.parametrize("raw", FILES, ids=["rich", "small"])
+@pytest.mark.parametrize("raw", [*FILES, LARGE_FILE], ids=["rich", "small", "large"])
 def test_the_unmutated_files_load(raw):
     check_outcome(raw)
     with tempfile.TemporaryDirectory() as d:
