@@ -1,6 +1,6 @@
 """What the scalar forms of op records (OpDef.scalar: Python expressions over floats and the
-math module) tell before they run: bounds of their values, and the operands they only hand to
-math functions.
+math module) tell before they run: bounds of their values, the operands they only hand to
+math functions, and their subexpressions (for reusing a value computed already).
 
 scalar.py checks at run time only the values that may leave the finite floats: a value whose
 bound is finite cannot, as long as the plan's inputs are finite (which it checks). A bound is
@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import ast
 import math
+import re
 import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
+from copy import deepcopy as copy_tree
 from functools import cache
 
 Bound = tuple[float, float]  # lo <= value <= hi
@@ -24,10 +26,49 @@ FINITE: Bound = (-sys.float_info.max, sys.float_info.max)  # a value checked to 
 BOOL: Bound = (0.0, 1.0)
 
 
+_MAX_OPERANDS = 64
+
+
 @cache
 def template(form: str) -> ast.expr:
     """The form's syntax tree, its operands named _0, _1, ..."""
-    return ast.parse(form.format(*[f"_{i}" for i in range(10)]), mode="eval").body
+    return ast.parse(form.format(*[f"_{i}" for i in range(_MAX_OPERANDS)]), mode="eval").body
+
+
+def _as_form(tree: ast.expr) -> str:
+    return re.sub(r"\b_(\d+)\b", r"{\1}", ast.unparse(tree))
+
+
+@cache
+def canonical(form: str) -> str:
+    """The form spelt as ast.unparse spells it: equal subexpressions of two forms read alike."""
+    return _as_form(template(form))
+
+
+@cache
+def subexpressions(form: str) -> tuple[tuple[str, str], ...]:
+    """(subexpression, the form reading it as a new last operand) for each operation on the
+    form's operands inside it, outermost first; both canonical forms."""
+    tree = template(form)
+    nodes = list(ast.walk(tree))
+    n = 1 + max((int(x.id[1:]) for x in nodes if isinstance(x, ast.Name) and x.id[:1] == "_"),
+                default=-1)
+    out = []
+    for k, node in enumerate(nodes[1:], 1):
+        if isinstance(node, ast.BinOp | ast.UnaryOp | ast.Call) and any(
+                isinstance(x, ast.Name) and x.id[:1] == "_" for x in ast.walk(node)):
+            copy = copy_tree(tree)
+            target = list(ast.walk(copy))[k]
+            out.append((_as_form(node), _as_form(_Swap(target, f"_{n}").visit(copy))))
+    return tuple(out)
+
+
+class _Swap(ast.NodeTransformer):
+    def __init__(self, target: ast.AST, name: str) -> None:
+        self.target, self.name = target, name
+
+    def visit(self, node: ast.AST) -> ast.AST:
+        return ast.Name(self.name) if node is self.target else self.generic_visit(node)
 
 
 def is_finite(b: Bound) -> bool:

@@ -18,7 +18,17 @@ from typing import Any
 
 import numpy as np
 
-from .forms import BOOL, FINITE, UNKNOWN, bound, is_finite, only_called, template
+from .forms import (
+    BOOL,
+    FINITE,
+    UNKNOWN,
+    bound,
+    canonical,
+    is_finite,
+    only_called,
+    subexpressions,
+    template,
+)
 from .ops.base import OPS
 from .plan import Plan
 
@@ -60,6 +70,20 @@ def _literal(v: float | bool) -> str | None:
     if not math.isfinite(v):
         return None
     return f"({v!r})" if math.copysign(1.0, v) < 0 else repr(v)  # repr is exact: 17 digits
+
+
+def _reusing(form: str, operands: list[str], known: dict[str, str]) -> str:
+    """The step's expression, reading a value computed already wherever the form computes it
+    again (tanh_grad's y * y beside the product y * y): the same operations, the same float."""
+    found = True
+    while found:
+        found = False
+        for sub, rest in subexpressions(form):
+            var = known.get(sub.format(*operands))
+            if var is not None:
+                form, operands, found = rest, [*operands, var], True
+                break
+    return canonical(form).format(*operands)
 
 
 def compile_scalar(plan: Plan, fallback: Callable[..., Any], single: bool,
@@ -109,9 +133,12 @@ def compile_scalar(plan: Plan, fallback: Callable[..., Any], single: bool,
     convert = {a for step, form in zip(plan.steps, forms) for k, a in enumerate(step.args)
                if a < n and is_float[a] and k not in only_called(form)}
     body, checked = [], [name[i] for i in sorted(convert)]
+    known: dict[str, str] = {}  # expression -> the variable holding its value
     for step, form in zip(plan.steps, forms):
         name[step.out] = target = f"v{step.out}"
-        body.append(f"        {target} = {form.format(*[name[s] for s in step.args])}")
+        operands = [name[s] for s in step.args]
+        body.append(f"        {target} = {_reusing(form, operands, known)}")
+        known.setdefault(canonical(form).format(*operands), target)
         b = bound(template(form), [bounds[s] for s in step.args])
         if is_float[step.out] and not is_finite(b):
             checked.append(target)

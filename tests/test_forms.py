@@ -6,7 +6,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from symgrad.forms import BOOL, FINITE, UNKNOWN, bound, is_finite, only_called, template
+from symgrad.forms import (
+    BOOL,
+    FINITE,
+    UNKNOWN,
+    bound,
+    canonical,
+    is_finite,
+    only_called,
+    subexpressions,
+    template,
+)
 from symgrad.ops.base import OPS
 from symgrad.scalar import NAMES
 
@@ -76,3 +86,12 @@ def test_only_called_names_the_operands_only_passed_to_math_functions():
     assert only_called(OPS["sigmoid"].scalar) == set()  # -x is NumPy arithmetic on np.float64
     assert only_called(OPS["silu"].scalar) == set()
     assert only_called(OPS["softplus"].scalar) == set()  # a Python helper, not math's
+
+
+def test_subexpressions_and_the_form_reading_each_as_an_operand():
+    assert canonical("{1} * (1 - {0}*{0})") == "{1} * (1 - {0} * {0})"
+    assert subexpressions("{1} * (1.0 - {0} * {0})") == (
+        ("1.0 - {0} * {0}", "{1} * {2}"), ("{0} * {0}", "{1} * (1.0 - {2})"))
+    assert subexpressions("{0} * {1}") == ()  # the whole form is no subexpression of itself
+    assert subexpressions("{0} + log(2.0)") == ()  # log(2.0) reads no operand: nothing to reuse
+    assert subexpressions("-{0} / {1}") == (("-{0}", "{2} / {1}"),)

@@ -46,6 +46,7 @@ def test_only_the_values_that_may_leave_the_finite_floats_are_checked():
     _, x, d = tanh_derivative(4)
     src = sg.function([x], d)._direct.source  # tanh is within [-1, 1]: so is every value
     assert "if not (_isfinite(a0)):" in src and "_float(" not in src  # a0 only meets tanh
+    assert src.count("v1 * v1") == 1  # t*t once, for t*t and for tanh_grad's 1 - t*t
     g = sg.Graph()
     x = g.placeholder("x")
     y = x
