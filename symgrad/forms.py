@@ -24,9 +24,7 @@ Bound = tuple[float, float]  # lo <= value <= hi
 UNKNOWN: Bound = (-math.inf, math.inf)  # any value, NaN included
 FINITE: Bound = (-sys.float_info.max, sys.float_info.max)  # a value checked to be finite
 BOOL: Bound = (0.0, 1.0)
-
-
-_MAX_OPERANDS = 64
+_MAX_OPERANDS = 64  # of a form, with the values it reads from other steps
 
 
 @cache

@@ -8,7 +8,8 @@ NaN, an exception from `math`: log(0), 1/0, exp(1000)) runs again on the NumPy p
 gives NumPy's infs, NaNs and warnings exactly; only the values that may (forms.py: their bound
 is not finite) are checked, and the inputs. Results are NumPy scalars (np.float64, np.bool_:
 numbers that act as 0-d arrays but cannot be written into; making a 0-d array would cost more
-than the whole computation). Knows plans and op records' scalar forms, not ops."""
+than the whole computation). Knows plans and op records' scalar forms, not ops.
+"""
 
 from __future__ import annotations
 
@@ -155,7 +156,7 @@ def compile_scalar(plan: Plan, fallback: Callable[..., Any], single: bool,
              f"        return _convert({''.join(f'{a}, ' for a in args)}*_more)"]
     lines += [f"    {name[i]} = _float({name[i]})" for i in sorted(convert)]
     again = f"        return _fallback({', '.join(args)})"
-    lines += ["    try:", *body, "    except (ArithmeticError, ValueError):", again]
+    lines += ["    try:", *body, "    except (ArithmeticError, ValueError):", again]  # log(0), ...
     # one inf or NaN among the checked values makes their sum non-finite: NumPy's turn then
     tests = [f"_isfinite({a})" for i, a in enumerate(args) if is_float[i] and i not in convert]
     if checked:
