@@ -1,6 +1,7 @@
 """What the scalar forms of op records (OpDef.scalar: Python expressions over floats and the
 math module) tell before they run: bounds of their values, the operands they only hand to
-math functions, and their subexpressions (for reusing a value computed already).
+math functions or read once and always, and their subexpressions (for reusing a value computed
+already).
 
 scalar.py checks at run time only the values that may leave the finite floats: a value whose
 bound is finite cannot, as long as the plan's inputs are finite (which it checks). A bound is
@@ -174,3 +175,17 @@ def only_called(form: str) -> frozenset[int]:
                      and node.func.id in _FLOAT_FUNCTIONS
                      for a in node.args if isinstance(a, ast.Name))
     return frozenset(int(name[1:]) for name, k in uses.items() if called[name] == k)
+
+
+@cache
+def read_once(form: str) -> frozenset[int]:
+    """The operands the form reads once and always (not in one branch of an `if`, nor after an
+    `and`/`or`): where a value that nothing else reads may be written in their place."""
+    tree = template(form)
+    uses = Counter(n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id[:1] == "_")
+    sometimes = set()
+    for node in ast.walk(tree):
+        branches = ([node.body, node.orelse] if isinstance(node, ast.IfExp)
+                    else node.values[1:] if isinstance(node, ast.BoolOp) else [])
+        sometimes.update(n.id for b in branches for n in ast.walk(b) if isinstance(n, ast.Name))
+    return frozenset(int(name[1:]) for name, k in uses.items() if k == 1 and name not in sometimes)

@@ -14,6 +14,7 @@ than the whole computation). Knows plans and op records' scalar forms, not ops.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -23,10 +24,12 @@ from .forms import (
     BOOL,
     FINITE,
     UNKNOWN,
+    Bound,
     bound,
     canonical,
     is_finite,
     only_called,
+    read_once,
     subexpressions,
     template,
 )
@@ -47,6 +50,7 @@ def _logaddexp0(t: float) -> float:
 NAMES: dict[str, Any] = {k: v for k, v in vars(math).items() if not k.startswith("_")}
 NAMES["logaddexp0"] = _logaddexp0
 _MISSING = object()  # a value not given
+_MAX_DEPTH = 24  # values written inside one another: Python's parser allows 200 parentheses
 
 
 def _as_scalars(call: Callable[..., Any], single: bool) -> Callable[..., Any]:
@@ -73,18 +77,59 @@ def _literal(v: float | bool) -> str | None:
     return f"({v!r})" if math.copysign(1.0, v) < 0 else repr(v)  # repr is exact: 17 digits
 
 
-def _reusing(form: str, operands: list[str], known: dict[str, str]) -> str:
-    """The step's expression, reading a value computed already wherever the form computes it
-    again (tanh_grad's y * y beside the product y * y): the same operations, the same float."""
+def _reusing(form: str, slots: list[int], known: dict[str, int], var: dict[int, str]
+             ) -> tuple[str, list[int]]:
+    """The step's form and operands, reading a value computed already wherever the form
+    computes it again (tanh_grad's 1 - y*y beside the product y*y): the same operations, the
+    same float. `known`: expression -> the slot holding its value."""
     found = True
     while found:
         found = False
         for sub, rest in subexpressions(form):
-            var = known.get(sub.format(*operands))
-            if var is not None:
-                form, operands, found = rest, [*operands, var], True
+            slot = known.get(sub.format(*[var[s] for s in slots]))
+            if slot is not None:
+                form, slots, found = rest, [*slots, slot], True
                 break
-    return canonical(form).format(*operands)
+    return form, slots
+
+
+def _body(plan: Plan, forms: list[str], name: dict[int, str], bounds: dict[int, Bound],
+          is_float: dict[int, bool]) -> tuple[list[str], list[str]]:
+    """The steps as assignments, and the variables to check (those whose bound is not
+    finite). A value read once, by a form reading it once and always, is written inside that
+    form (fewer variables to store and load), nesting at most _MAX_DEPTH deep. Fills `name`
+    with how the code reads each step's value."""
+    var = {**name, **{st.out: f"v{st.out}" for st in plan.steps}}
+    known: dict[str, int] = {}
+    checked: list[int] = []
+    reads: Counter[int] = Counter()
+    once: set[int] = set()  # read once and always where it is read
+    rewritten = []
+    for step, form in zip(plan.steps, forms):
+        b = bound(template(form), [bounds[s] for s in step.args])
+        if is_float[step.out] and not is_finite(b):
+            checked.append(step.out)
+            b = FINITE  # if it is not, the call runs on NumPy
+        bounds[step.out] = b
+        form, slots = _reusing(form, list(step.args), known, var)
+        known.setdefault(canonical(form).format(*[var[s] for s in slots]), step.out)
+        rewritten.append((step.out, form, slots))
+        for k, s in enumerate(slots):
+            reads[s] += canonical(form).count(f"{{{k}}}")
+            if k in read_once(form):
+                once.add(s)
+    keep = set(plan.outputs) | set(checked)
+    depth: dict[int, int] = {}
+    body = []
+    for out, form, slots in rewritten:
+        expr = canonical(form).format(*[name[s] for s in slots])
+        depth[out] = 1 + max((depth.get(s, 0) for s in slots), default=0)
+        if reads[out] == 1 and out in once and out not in keep and depth[out] < _MAX_DEPTH:
+            name[out] = f"({expr})"
+        else:
+            name[out], depth[out] = var[out], 0
+            body.append(f"        {var[out]} = {expr}")
+    return body, [var[s] for s in checked]
 
 
 def compile_scalar(plan: Plan, fallback: Callable[..., Any], single: bool,
@@ -133,18 +178,8 @@ def compile_scalar(plan: Plan, fallback: Callable[..., Any], single: bool,
     # float once, which computes several times faster
     convert = {a for step, form in zip(plan.steps, forms) for k, a in enumerate(step.args)
                if a < n and is_float[a] and k not in only_called(form)}
-    body, checked = [], [name[i] for i in sorted(convert)]
-    known: dict[str, str] = {}  # expression -> the variable holding its value
-    for step, form in zip(plan.steps, forms):
-        name[step.out] = target = f"v{step.out}"
-        operands = [name[s] for s in step.args]
-        body.append(f"        {target} = {_reusing(form, operands, known)}")
-        known.setdefault(canonical(form).format(*operands), target)
-        b = bound(template(form), [bounds[s] for s in step.args])
-        if is_float[step.out] and not is_finite(b):
-            checked.append(target)
-            b = FINITE  # if it is not, the call runs on NumPy
-        bounds[step.out] = b
+    body, checked = _body(plan, forms, name, bounds, is_float)
+    checked = [name[i] for i in sorted(convert)] + checked
 
     # a method (Function's __call__, self unused); a wrong number of values, or values that are
     # not plain floats and bools, take the other way, which checks them as NumPy's way does

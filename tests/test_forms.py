@@ -14,6 +14,7 @@ from symgrad.forms import (
     canonical,
     is_finite,
     only_called,
+    read_once,
     subexpressions,
     template,
 )
@@ -95,3 +96,11 @@ def test_subexpressions_and_the_form_reading_each_as_an_operand():
     assert subexpressions("{0} * {1}") == ()  # the whole form is no subexpression of itself
     assert subexpressions("{0} + log(2.0)") == ()  # log(2.0) reads no operand: nothing to reuse
     assert subexpressions("-{0} / {1}") == (("-{0}", "{2} / {1}"),)
+
+
+def test_read_once_names_the_operands_read_once_and_whatever_branch_is_taken():
+    assert read_once(OPS["where"].scalar) == {0}  # the condition; a branch only sometimes
+    assert read_once(OPS["tanh_grad"].scalar) == {1}  # y is read twice
+    assert read_once(OPS["relu"].scalar) == set()
+    assert read_once(OPS["add"].scalar) == {0, 1}
+    assert read_once("{0} or {1}") == {0}

@@ -1,6 +1,7 @@
 """scalar.py: plans of 0-d float64 values run on Python floats and the math module, with NumPy's
 semantics: the same values, and a call leaving the finite floats runs on NumPy again."""
 
+import math
 import warnings
 
 import numpy as np
@@ -59,6 +60,20 @@ def test_only_the_values_that_may_leave_the_finite_floats_are_checked():
     assert "_isfinite(a0 + v" in src and src.count(" + v") == 1  # x*x may overflow, not the rest
 
 
+def test_values_read_once_are_written_where_they_are_read_nesting_a_bounded_depth():
+    g = sg.Graph()
+    x = g.placeholder("x")
+    y = x
+    for _ in range(300):  # 300 nested calls would be past what Python's parser takes
+        y = sg.sin(y)
+    f = sg.function([x], y)
+    want = 0.3
+    for _ in range(300):
+        want = math.sin(want)
+    assert f(0.3) == want
+    assert 1 < f._direct.source.count(" = sin(") < 300
+
+
 def test_values_that_are_not_plain_floats_are_fed_as_numpy_does_then_run_fast():
     _, x, d = tanh_derivative(4)
     f = sg.function([x], d)
@@ -97,6 +112,7 @@ def test_inputs_that_are_not_plain_floats_and_wrong_arity():
     (lambda x: x * 2.0, np.inf), (lambda x: x * x - x, np.inf), (lambda x: sg.tanh(x), np.nan),
     (lambda x: x * x, 1e200), (lambda x: sg.tanh(x) * 1e308 * 10.0, 1.0),  # overflows
     (lambda x: 1.0 / (x * x), 1e-200), (lambda x: sg.exp(sg.exp(x)), 7.0),
+    (lambda x: sg.where(x > 0.0, sg.log(x), x), -1.0),  # log(x) runs whichever branch is taken
 ])
 def test_a_call_leaving_the_finite_floats_gives_numpys_values_and_warnings(expr, at):
     g = sg.Graph()
