@@ -91,7 +91,7 @@ class NumpyBackend(Backend):
                ) -> tuple[Callable[..., Any], str] | None:
         from ..scalar import compile_scalar
 
-        run = compile_scalar(plan, call, single)  # a plan of scalars: Python's floats
+        run = compile_scalar(plan, call, single, self.feed)  # a plan of scalars: Python floats
         return None if run is None else (run, "scalar")
 
 
