@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from .forms import template
+
 # names of the C library (float64; float32 adds "f") and LLVM's intrinsics that forms may call
 _LIBM = {"exp", "log", "log1p", "expm1", "exp2", "log2", "log10", "sin", "cos", "tan", "asin",
          "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "erf", "erfc",
@@ -64,15 +66,11 @@ class Loop:
 
 
 @cache
-def _parse(form: str) -> ast.expr:
-    return ast.parse(form.format(*[f"_{i}" for i in range(10)]), mode="eval").body
-
-
 @cache
 def can_lower(form: str) -> bool:
     """Whether a scalar form uses only what this module lowers."""
     try:
-        _Lowering(np.dtype(np.float64)).expr(_parse(form), [("%x", "f")] * 10)
+        _Lowering(np.dtype(np.float64)).expr(template(form), [("%x", "f")] * 10)
     except (Unsupported, SyntaxError, IndexError, KeyError):
         return False
     return True
@@ -154,7 +152,7 @@ class _Lowering:
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords:
             args = [self.expr(a, env) for a in node.args]
             if node.func.id in _MACROS:
-                return self.expr(_parse(_MACROS[node.func.id]), args)
+                return self.expr(template(_MACROS[node.func.id]), args)
             return self.call(node.func.id, [self.as_float(a) for a in args]), "f"
         raise Unsupported(ast.dump(node))
 
@@ -222,7 +220,7 @@ def loop_ir(loop: Loop, name: str) -> tuple[str, set[str]]:
                 env.append(("true" if op else "false", "b"))
             else:
                 env.append((low.literal(op), "f"))
-        v = low.expr(_parse(form), env)
+        v = low.expr(template(form), env)
         v = (low.as_float(v), "f") if kind == "f" else (low.as_bool(v), "b")
         values.append(v)
         if kind == "f":
