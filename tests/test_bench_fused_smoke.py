@@ -11,7 +11,8 @@ def test_fused_benchmark_quick_reports_both_tiers_and_compile_seconds():
     pytest.importorskip("llvmlite", reason="the fast extra is not installed")
     out, summary = run_quick("fused.py")
     for name in ("W2 forward (20 steps)", "W2 gradient (20 steps)", "MLP gradient"):
-        for measure in ("compiled", "fused", "fused compile (s)", "first result, tier on / off"):
+        for measure in ("compiled", "fused", "fused compile (s)",
+                        "first result (fresh process), tier on / off"):
             assert f"{name}, {measure}" in summary, summary
     assert "tier 'fused'" in out and "largest difference from hand NumPy" in out
 
