@@ -173,7 +173,7 @@ def compile_pattern(pattern: Any) -> Matcher:
     # of two inputs, one wanted constant: the constant input goes there, no order is tried
     const_side = next((k for k in range(arity) if _head(subs[k]) in (CONSTANT, )
                        or isinstance(_head(subs[k]), tuple)), None) if arity == 2 else None
-    meet = _meeting(subs) if arity == 2 else None
+    quick = _quick_check(pattern)
 
     def match_tuple(nid: int, nodes: Any, binds: dict, pbinds: dict, opaque: Any) -> bool:
         a = nodes[nid]
@@ -186,8 +186,7 @@ def compile_pattern(pattern: Any) -> Matcher:
             return False
         commutes = both_orders if both_orders is not None else (
             arity == 2 and OPS[op].commutative)
-        if meet is not None and not (meet(inputs[0], inputs[1], nodes) or (
-                commutes and meet(inputs[1], inputs[0], nodes))):
+        if quick is not None and not quick(inputs, nodes):
             return False
         if commutes and const_side is not None:
             first = nodes[inputs[0]]["op"] == CONSTANT
@@ -241,7 +240,10 @@ def _quick_check(pattern: tuple) -> Callable[[tuple, Any], bool] | None:
     meet = _meeting(subs) if len(subs) == 2 else None
     if meet is None:
         return None
-    if not (op in OPS and OPS[op].commutative):
+    if op not in OPS:  # an op registered after the rule: whether it commutes is read then
+        return lambda inputs, nodes: (meet(inputs[0], inputs[1], nodes) or (
+            OPS[op].commutative and meet(inputs[1], inputs[0], nodes)))
+    if not OPS[op].commutative:
         return lambda inputs, nodes: meet(inputs[0], inputs[1], nodes)
     return lambda inputs, nodes: (meet(inputs[0], inputs[1], nodes)
                                   or meet(inputs[1], inputs[0], nodes))

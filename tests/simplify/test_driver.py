@@ -271,3 +271,18 @@ def test_a_run_that_changes_nothing_hands_its_walk_to_the_planner(g):
     w = sg.sin(x) + sg.sin(x)
     simplify_ids(g, [w.id], stop=[x.id], rules=[], order=order)
     assert order == []
+
+
+def test_a_rule_over_an_op_registered_after_it_matches_both_orders_once_the_op_commutes(g):
+    # the pattern is compiled before the op exists: whether it commutes is read when matching
+    rule = sg.Rule("mix_self", ("test_mix", "x", ("sin", "x")), lambda m: m["x"] * 2.0)
+    both = lambda inputs: (inputs[0].shape, inputs[0].dtype)  # noqa: E731
+    sg.register(sg.OpDef("test_mix", both, np.add, commutative=True))
+    try:
+        x = g.placeholder("x", (3,))
+        swapped = sg.apply("test_mix", [sg.sin(x), x])
+        assert sg.simplify(swapped, rules=[rule]).op == "multiply"
+        assert sg.simplify(sg.apply("test_mix", [sg.sin(x), sg.cos(x)]), rules=[rule]).op == \
+            "test_mix"
+    finally:
+        del sg.OPS["test_mix"]
