@@ -3,19 +3,22 @@
 A value used once is written inside its consumer's call (nesting at most _MAX_DEPTH deep), so
 NumPy's temporaries die as soon as they are consumed; other values live in local variables,
 deleted (or overwritten) right after their last use; an elementwise NumPy ufunc writes its
-result into the buffer of an input dying there (`out=`), saving an allocation. Knows plans
+result into the buffer of an input dying there (`out=`), saving an allocation, and a large
+intermediate that no result can reach is written into a buffer kept between calls. Knows plans
 and NumPy, not ops.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+import math
+from collections import Counter, deque
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 _MAX_DEPTH = 24  # Python's parser allows 200 nested parentheses; a level nests at most three
+SCRATCH_MIN = 1 << 16  # bytes: smaller results come from malloc's heap (and NumPy's cache)
 
 
 def compile_plan(plan: Any) -> tuple[Callable[..., tuple], str]:
@@ -44,6 +47,8 @@ def compile_plan(plan: Any) -> tuple[Callable[..., tuple], str]:
             stmt_uses.setdefault(root[k], set()).add(a)
     keep = set(plan.outputs) | set(plan.consts)
     donor, takes_temp = _donors(plan, root, last, keep)
+    into = _into(plan, donor, takes_temp)
+    scratch, specs = _scratch(plan, root, last, keep, into)
 
     lines = [f"def _run({', '.join(names[i] for i in range(len(plan.inputs)))}):"]
     pending: dict[int, str] = {}  # slot -> expression of a value written into its consumer
@@ -52,19 +57,20 @@ def compile_plan(plan: Any) -> tuple[Callable[..., tuple], str]:
     n_temps: dict[int, int] = {}  # statement -> temporaries named in it so far
     for k, step in enumerate(steps):
         args = []
-        out = ""
+        out = f", out=_s{scratch[k]}" if k in scratch else ""  # a buffer kept between calls
+        temp = ""
         for a in step.args:
             if a not in pending:
                 args.append(names[a])
-            elif not out and a in takes_temp.get(k, ()):  # an inner call's fresh result
+            elif a == into.get(k):
                 n = n_temps[root[k]] = n_temps.get(root[k], 0) + 1
-                temp = f"_t{n - 1}"
+                temp = f"_t{n - 1}"  # an inner call's fresh result
                 args.append(f"({temp} := {pending.pop(a)})")
                 out = f", out={temp}"
             else:
                 args.append(pending.pop(a))
         expr = f"{fn_names[id(step.fn)]}({', '.join(args)}{out})"
-        if out:  # the name lets go of the buffer at once: only the result holds it now
+        if temp:  # the name lets go of the buffer at once: only the result holds it now
             expr = f"({expr}, {temp} := None)[0]"
         if root[k] != k:
             pending[step.out] = expr
@@ -75,7 +81,7 @@ def compile_plan(plan: Any) -> tuple[Callable[..., tuple], str]:
             if a >= len(plan.inputs):  # the caller holds the inputs: dropping them frees nothing
                 expr = _release_at_last_read(expr, names[a])
         dying_names = [names[a] for a in dying]
-        if k in donor and not out:  # the result goes into the dying input's own buffer
+        if k in donor and into.get(k) == donor[k]:  # into the dying input's own buffer
             name = names[donor[k]]
             expr = f"{expr[:-1]}, out={name})"
             dying_names.remove(name)
@@ -93,6 +99,8 @@ def compile_plan(plan: Any) -> tuple[Callable[..., tuple], str]:
             free.extend(dying_names)
     outs = ", ".join(names[s] for s in plan.outputs)
     lines.append(f"    return ({outs},)")
+    if specs:
+        lines = _with_buffers(lines, specs, namespace)
     source = "\n".join(lines)
     exec(compile(source, f"<symgrad function of {len(steps)} steps>", "exec"), namespace)
     return namespace["_run"], source
@@ -148,6 +156,80 @@ def _donors(plan: Any, root: list[int], last: dict[int, int], keep: set[int]
                 donor[k] = a
                 break
     return donor, takes_temp
+
+
+def _into(plan: Any, donor: dict[int, int], takes_temp: dict[int, set[int]]) -> dict[int, int]:
+    """Step -> the slot whose buffer its result is written into: an inlined argument's fresh
+    result (the first of takes_temp's), else the statement's donor."""
+    into: dict[int, int] = {}
+    for k, step in enumerate(plan.steps):
+        temps = takes_temp.get(k, ())
+        first = next((a for a in step.args if a in temps), None)
+        if first is not None:
+            into[k] = first
+        elif k in donor:
+            into[k] = donor[k]
+    return into
+
+
+def _scratch(plan: Any, root: list[int], last: dict[int, int], keep: set[int],
+             into: dict[int, int]) -> tuple[dict[int, int], list[tuple[tuple, np.dtype]]]:
+    """Which steps write their result into a buffer the function keeps between calls (step ->
+    buffer), and each buffer's (shape, dtype).
+
+    A fresh result of SCRATCH_MIN bytes or more (a ufunc's, static shape) whose memory no
+    output may hold (through views, or results written into it) gets one: a new array of that
+    size costs a page fault per 4 KB, which on the book's MLP took about as long as computing.
+    Results whose lives do not overlap (in statements) share a buffer.
+    """
+    steps = plan.steps
+    made_by = {step.out: k for k, step in enumerate(steps)}
+    mem: dict[int, frozenset[int]] = {}  # slot -> the fresh results whose memory it may use
+    for k, step in enumerate(steps):
+        if k in into:
+            mem[step.out] = mem[into[k]]
+        elif _makes_one_array(step.fn):
+            mem[step.out] = frozenset((k,))
+        else:  # a view of an input, or a new array: assumed the former
+            mem[step.out] = frozenset().union(*(mem.get(a, frozenset()) for a in step.args))
+    end: dict[int, float] = {}  # fresh result -> the last statement that may read its memory
+    for slot, fresh in mem.items():
+        until = float("inf") if slot in keep else last.get(slot, root[made_by[slot]])
+        for j in fresh:
+            end[j] = max(end.get(j, -1), until)
+    scratch: dict[int, int] = {}
+    specs: list[tuple[tuple, np.dtype]] = []
+    ends: list[float] = []  # buffer -> the last statement reading what it holds now
+    for k, step in enumerate(steps):
+        a = step.attrs
+        shape, dtype = a["shape"], a["dtype"]
+        if (k in into or not _makes_one_array(step.fn) or end[k] == float("inf")
+                or not shape or None in shape or np.dtype(dtype).kind not in "biufc"
+                or math.prod(shape) * np.dtype(dtype).itemsize < SCRATCH_MIN):
+            continue
+        spec = (tuple(shape), np.dtype(dtype))
+        start = root[k]
+        b = next((b for b, s in enumerate(specs) if s == spec and ends[b] < start), None)
+        if b is None:
+            b = len(specs)
+            specs.append(spec)
+            ends.append(end[k])
+        ends[b] = end[k]
+        scratch[k] = b
+    return scratch, specs
+
+
+def _with_buffers(lines: list[str], specs: list[tuple[tuple, np.dtype]],
+                  namespace: dict[str, Any]) -> list[str]:
+    """The function's lines taking its buffers from a pool for the call (made at the first
+    call; calls at once from several threads each get their own) and handing them back."""
+    pool: deque[tuple] = deque(maxlen=2)
+    namespace["_pool"] = pool
+    namespace["_buffers"] = lambda: tuple(np.empty(shape, dtype) for shape, dtype in specs)
+    names = ", ".join(f"_s{b}" for b in range(len(specs))) + ("," if len(specs) == 1 else "")
+    return [lines[0], "    try:", f"        {names} = _pool.pop()", "    except IndexError:",
+            f"        {names} = _buffers()", "    try:", *(f"    {line}" for line in lines[1:]),
+            "    finally:", f"        _pool.append(({names}))"]
 
 
 def _makes_one_array(fn: Any) -> bool:

@@ -1,12 +1,16 @@
 """codegen.py: plans compiled to straight-line Python: values, liveness, nesting, edge cases."""
 
 import re
+import threading
+from unittest import mock
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import symgrad as sg
+from symgrad import codegen
 from symgrad.codegen import _MAX_DEPTH, compile_plan
 
 
@@ -119,21 +123,109 @@ def _dag(draw):
     return n_inputs, nodes, outputs
 
 
-@settings(max_examples=150, deadline=None)
-@given(_dag())
-def test_random_graphs_compile_to_the_same_values(dag):
+def _build(dag, scale):
+    """The DAG's graph, its outputs, and NumPy's values of every node for inputs times scale."""
     n_inputs, nodes, outputs = dag
     g = sg.Graph()
     ts = [g.placeholder(f"x{i}", (3, 3)) for i in range(n_inputs)]
-    vals = [np.linspace(-1, 1, 9).reshape(3, 3) * (i + 1) for i in range(n_inputs)]
+    vals = [np.linspace(-1, 1, 9).reshape(3, 3) * (i + 1) * scale for i in range(n_inputs)]
     for op, args in nodes:
         ts.append((_BUILDERS.get(op) or getattr(sg, op))(*(ts[a] for a in args)))
         fn = _UNARY.get(op) or _BINARY[op]
         vals.append(fn(*(vals[a] for a in args)))
-    outs = [ts[o] for o in outputs]
-    f = sg.function(ts[:n_inputs], outs)
-    got = f(*vals[:n_inputs])
-    interpreted = sg.evaluate(outs, dict(zip(ts[:n_inputs], vals[:n_inputs])))
-    for o, a, b in zip(outputs, got, interpreted):
+    return ts[:n_inputs], [ts[o] for o in outputs], vals
+
+
+@settings(max_examples=150, deadline=None)
+@given(_dag())
+def test_random_graphs_compile_to_the_same_values(dag):
+    inputs, outs, vals = _build(dag, 1.0)
+    f = sg.function(inputs, outs)
+    got = f(*vals[:len(inputs)])
+    interpreted = sg.evaluate(outs, dict(zip(inputs, vals[:len(inputs)])))
+    for o, a, b in zip(dag[2], got, interpreted):
         np.testing.assert_allclose(a, vals[o], rtol=1e-12)
         np.testing.assert_array_equal(a, b)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_dag())
+def test_buffers_kept_between_calls_never_reach_a_result(dag):
+    # every fresh result gets a kept buffer here (not only large ones); the views among the
+    # ops (transpose, flip, reshape, stop_gradient) must keep outputs out of them
+    with mock.patch.object(codegen, "SCRATCH_MIN", 0):
+        inputs, outs, vals = _build(dag, 1.0)
+        f = sg.function(inputs, outs)
+        first = f(*vals[:len(inputs)])
+        held = [a.copy() for a in first]
+        _, _, vals2 = _build(dag, -0.5)
+        second = f(*vals2[:len(inputs)])
+    for o, a, b, c in zip(dag[2], first, held, second):
+        np.testing.assert_array_equal(a, b)  # the second call left the first's results alone
+        np.testing.assert_allclose(c, vals2[o], rtol=1e-12)
+
+
+def _big_function():
+    g = sg.Graph()
+    x, w = g.placeholder("x", (256, 300)), g.placeholder("w", (300, 200))
+    h = sg.tanh(x @ w)
+    outs = [sg.sum(h * h), h.T, x.T @ (1 - h * h)]
+    return sg.function([x, w], outs), outs
+
+
+def _big_values(seed):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((256, 300)) * 0.1, rng.standard_normal((300, 200)) * 0.1
+
+
+def _big_numpy(x, w):
+    h = np.tanh(x @ w)
+    return [np.sum(h * h), h.T, x.T @ (1 - h * h)]
+
+
+def test_large_intermediates_are_written_into_buffers_kept_between_calls():
+    f, _ = _big_function()
+    a, b = _big_values(0), _big_values(1)
+    first = f(*a)
+    held = [r.copy() for r in first]
+    second = f(*b)
+    assert f.tier == "compiled" and "_pool.pop()" in f.source, f.source
+    assert "out=_s" in f.source
+    for got, was in zip(first, held):
+        np.testing.assert_array_equal(got, was)
+    for got, want in zip(second, _big_numpy(*b)):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_calls_from_several_threads_at_once_each_get_their_own_buffers():
+    f, _ = _big_function()
+    f(*_big_values(0))
+    errors = []
+
+    def work(seed):
+        try:
+            for k in range(15):
+                vals = _big_values(seed * 100 + k)
+                for got, want in zip(f(*vals), _big_numpy(*vals)):
+                    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+        except Exception as e:  # noqa: BLE001 - reported by the main thread
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(s,)) for s in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[0]
+
+
+def test_a_call_that_fails_midway_leaves_the_next_one_right():
+    g = sg.Graph()
+    x, y = g.placeholder("x", (100, 100), "int64"), g.placeholder("y", (100, 100), "int64")
+    f = sg.function([x, y], sg.sum((x * y) ** y) + 1)
+    ones = np.ones((100, 100), np.int64)
+    f(ones * 2, ones)
+    assert "_pool.pop()" in f.source
+    with pytest.raises(ValueError, match="negative integer powers"):
+        f(ones * 2, -ones)
+    assert f(ones * 3, ones * 2) == 36 * 100 * 100 + 1
