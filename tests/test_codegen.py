@@ -2,6 +2,7 @@
 
 import re
 import threading
+import tracemalloc
 from unittest import mock
 
 import numpy as np
@@ -153,7 +154,8 @@ def test_random_graphs_compile_to_the_same_values(dag):
 def test_buffers_kept_between_calls_never_reach_a_result(dag):
     # every fresh result gets a kept buffer here (not only large ones); the views among the
     # ops (transpose, flip, reshape, stop_gradient) must keep outputs out of them
-    with mock.patch.object(codegen, "SCRATCH_MIN", 0):
+    with mock.patch.object(codegen, "SCRATCH_MIN", 0), \
+            mock.patch.object(codegen, "SCRATCH_PEAK", float("inf")):
         inputs, outs, vals = _build(dag, 1.0)
         f = sg.function(inputs, outs)
         first = f(*vals[:len(inputs)])
@@ -229,3 +231,38 @@ def test_a_call_that_fails_midway_leaves_the_next_one_right():
     with pytest.raises(ValueError, match="negative integer powers"):
         f(ones * 2, -ones)
     assert f(ones * 3, ones * 2) == 36 * 100 * 100 + 1
+
+
+def _peak_bytes(call):
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        call()
+        return tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+
+
+def test_buffers_are_not_kept_where_they_would_raise_the_peak_memory():
+    # a chain of elementwise ops ending in its result: NumPy reuses the freed memory of each
+    # step for the next, and kept buffers would sit beside the result's own array
+    g = sg.Graph()
+    x = g.placeholder("x", (200_000,))
+    y = x
+    for k in range(30):
+        y = (sg.sin, sg.sin, sg.sigmoid)[k % 3](y) * 1.5
+    f = sg.function([x], y)
+    v = np.linspace(-1.0, 1.0, 200_000)
+    assert _peak_bytes(lambda: f(v)) <= 1.05 * _peak_bytes(lambda: sg.evaluate(y, {x: v}))
+    assert "_pool" not in f.source
+
+
+def test_kept_buffers_stop_at_the_limit():
+    f, outs = _big_function()
+    assert "_pool" in f.source
+    with mock.patch.object(codegen, "SCRATCH_LIMIT", 0):
+        g = sg.function(outs[0].graph.placeholders(), outs)
+    assert "_pool" not in g.source
+    for a, b in zip(f(*_big_values(2)), g(*_big_values(2))):
+        np.testing.assert_array_equal(a, b)
