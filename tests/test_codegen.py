@@ -245,8 +245,20 @@ def _peak_bytes(call):
 
 
 def test_buffers_are_not_kept_where_they_would_raise_the_peak_memory():
-    # a chain of elementwise ops ending in its result: NumPy reuses the freed memory of each
-    # step for the next, and kept buffers would sit beside the result's own array
+    # every third op is not a ufunc: its arrays cannot go into kept buffers, which would sit
+    # idle beside them (5 arrays at peak against 3)
+    g = sg.Graph()
+    x = g.placeholder("x", (200_000,))
+    y = x
+    for k in range(30):
+        y = (sg.sin, sg.sin, sg.sigmoid)[k % 3](y)
+    f = sg.function([x], y)
+    v = np.linspace(-1.0, 1.0, 200_000)
+    assert "_pool" not in f.source
+    assert _peak_bytes(lambda: f(v)) <= 1.05 * _peak_bytes(lambda: sg.evaluate(y, {x: v}))
+
+
+def test_kept_buffers_raise_the_peak_memory_at_most_as_documented():
     g = sg.Graph()
     x = g.placeholder("x", (200_000,))
     y = x
@@ -254,8 +266,9 @@ def test_buffers_are_not_kept_where_they_would_raise_the_peak_memory():
         y = (sg.sin, sg.sin, sg.sigmoid)[k % 3](y) * 1.5
     f = sg.function([x], y)
     v = np.linspace(-1.0, 1.0, 200_000)
-    assert _peak_bytes(lambda: f(v)) <= 1.05 * _peak_bytes(lambda: sg.evaluate(y, {x: v}))
-    assert "_pool" not in f.source
+    peak = _peak_bytes(lambda: f(v))  # its first call: the buffers are made in it
+    assert "_pool" in f.source
+    assert peak <= codegen.SCRATCH_PEAK * _peak_bytes(lambda: sg.evaluate(y, {x: v}))
 
 
 def test_kept_buffers_stop_at_the_limit():

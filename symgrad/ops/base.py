@@ -48,6 +48,9 @@ class OpDef:
             expression of its inputs {0}, {1}, ... over the `math` module's names, equal to
             `compute` on float64 wherever the result is finite (where it is not, the call
             runs on NumPy instead). None: no such form.
+        views: `compute` may return an input, or a view of one, rather than a new array (the
+            compiled plan's memory estimates count no array for it; its buffer reuse assumes
+            this of every op that is not a ufunc, declared or not).
     """
 
     name: str
@@ -60,6 +63,7 @@ class OpDef:
     elementwise: bool = False
     bprop_wanted: bool = False
     scalar: str | None = None
+    views: bool = False
 
 
 OPS: dict[str, OpDef] = {}

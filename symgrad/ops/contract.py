@@ -245,7 +245,9 @@ def _einsum_embed(u, like, *, subscripts):
 
 
 register(OpDef("einsum", infer=_einsum_infer, compute=_einsum, normalize=_einsum_normalize,
-               bprop=_einsum_bprop, bprop_wanted=True))
+               bprop=_einsum_bprop, bprop_wanted=True,
+    views=True,
+))
 register(OpDef(  # adjoint of the diagonal a letter repeated in one einsum operand takes
     "einsum_embed",
     infer=lambda inputs, subscripts: (inputs[1].shape, inputs[0].dtype),

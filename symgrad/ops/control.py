@@ -41,12 +41,14 @@ def _cast_bprop(out, g):
     return (cast(g, x.dtype) if is_float(x.dtype) else None,)
 
 
-register(OpDef("stop_gradient", _same, lambda x: x, bprop=no_grad))  # the value, no derivative
+# the value, no derivative
+register(OpDef("stop_gradient", _same, lambda x: x, bprop=no_grad, views=True))
 register(OpDef(
     "cast",
     infer=lambda inputs, dtype: (inputs[0].shape, np.dtype(dtype)),
     compute=lambda x, *, dtype: x.astype(dtype, copy=False),
     bprop=_cast_bprop,
+    views=True,
 ))
 register(OpDef("zeros_like", _same, np.zeros_like, bprop=no_grad))
 register(OpDef("ones_like", _same, np.ones_like, bprop=no_grad))

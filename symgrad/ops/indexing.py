@@ -184,6 +184,7 @@ register(OpDef(
     compute=_getitem,
     bprop=lambda out, g: (apply("scatter", [g, *out.inputs], index=out.params["index"]),
                           *[None] * (len(out.inputs) - 1)),
+    views=True,
 ))
 
 

@@ -74,6 +74,7 @@ def _embed_diagonal(g, like, *, offset, axis1, axis2):
 register(OpDef(
     "diagonal", infer=_diagonal_infer, compute=np.diagonal, bprop=_diagonal_bprop,
     normalize=_diagonal_normalize("diagonal"),
+    views=True,
 ))
 register(OpDef(  # adjoint of diagonal; also trace's, given g with a last axis of length 1
     "embed_diagonal",

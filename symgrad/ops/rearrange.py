@@ -45,6 +45,7 @@ register(OpDef(
     "flip", infer=lambda inputs, axis: (inputs[0].shape, inputs[0].dtype), compute=np.flip,
     normalize=_all_axes("flip"),
     bprop=lambda out, g: (flip(g, out.params["axis"]),),
+    views=True,
 ))
 
 
@@ -299,4 +300,5 @@ register(OpDef(
     compute=lambda x, *, indices_or_sections, axis: tuple(np.split(x, indices_or_sections,
                                                                    axis)),
     bprop=_split_bprop,
+    views=True,
 ))

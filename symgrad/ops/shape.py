@@ -57,6 +57,7 @@ register(OpDef(
     compute=np.transpose,
     bprop=lambda out, g: (transpose(g, tuple(np.argsort(out.params["axes"]).tolist())),),
     normalize=_transpose_normalize,
+    views=True,
 ))
 
 
@@ -104,6 +105,7 @@ def _reshape_infer(inputs, shape):
 register(OpDef(
     "reshape", infer=_reshape_infer, compute=_reshape,
     bprop=lambda out, g: (reshape_like(g, out.inputs[0]), None),
+    views=True,
 ))
 
 
@@ -139,6 +141,7 @@ def _broadcast_infer(inputs, shape):
 register(OpDef(
     "broadcast_to", infer=_broadcast_infer, compute=_broadcast_to,
     bprop=lambda out, g: (sum_like(g, out.inputs[0]), None),
+    views=True,
 ))
 
 
@@ -171,6 +174,7 @@ register(OpDef(
     infer=lambda inputs, shape: (inputs[1].shape if shape is None else shape, inputs[0].dtype),
     compute=_sum_to,
     bprop=lambda out, g: (sum_like(g, out.inputs[0]), None),  # fitting back is the adjoint
+    views=True,
 ))
 
 
@@ -195,6 +199,7 @@ def _expand_infer(inputs, axis):
 register(OpDef(
     "expand_dims", infer=_expand_infer, compute=np.expand_dims, normalize=_expand_normalize,
     bprop=lambda out, g: (apply("sum", [g], axis=out.params["axis"], keepdims=False),),
+    views=True,
 ))
 
 
@@ -224,6 +229,7 @@ register(OpDef(
         tuple(d for i, d in enumerate(inputs[0].shape) if i not in axis), inputs[0].dtype),
     compute=np.squeeze, normalize=_squeeze_normalize,
     bprop=lambda out, g: (expand_dims(g, out.params["axis"]),),
+    views=True,
 ))
 
 
@@ -243,6 +249,7 @@ register(OpDef(
         "axis1": normalize_axis("swapaxes", axis1, inputs[0].ndim),
         "axis2": normalize_axis("swapaxes", axis2, inputs[0].ndim)},
     bprop=lambda out, g: (swapaxes(g, out.params["axis1"], out.params["axis2"]),),
+    views=True,
 ))
 
 
@@ -281,6 +288,7 @@ def _moveaxis_infer(inputs, source, destination):
 register(OpDef(
     "moveaxis", infer=_moveaxis_infer, compute=np.moveaxis, normalize=_moveaxis_normalize,
     bprop=lambda out, g: (moveaxis(g, out.params["destination"], out.params["source"]),),
+    views=True,
 ))
 
 
@@ -359,6 +367,7 @@ register(OpDef(
 ))
 register(OpDef(  # the slice of a concatenation's gradient that belongs to input `index`
     "concat_part", infer=_concat_part_infer, compute=_concat_part, bprop=_concat_part_bprop,
+    views=True,
 ))
 register(OpDef(
     "stack", infer=_stack_infer, compute=lambda *xs, axis: np.stack(xs, axis),
@@ -375,4 +384,5 @@ register(OpDef(
     compute=lambda t, *, index: t[index],
     bprop=lambda out, g: (tuple(g if i == out.params["index"] else None
                                 for i in range(len(out.inputs[0]._a["outputs"]))),),
+    views=True,
 ))

@@ -5,7 +5,7 @@ import pytest
 
 import symgrad as sg
 
-from .cases import all_cases
+from .cases import all_cases, by_id
 
 # Ops no API.md builder reaches and no case builds by itself, with the test that covers each.
 EXEMPT = {
@@ -105,3 +105,17 @@ def test_python_numbers_take_the_dtype_of_the_tensors_beside_them():
     assert sg.apply("add", [1, i32]).dtype == np.int32
     assert sg.apply("add", [i32, 1.5]).dtype == np.float64
     assert sg.apply("add", [x32, np.float64(1.5)]).dtype == np.float64  # NumPy scalar: strong
+
+
+@by_id(all_cases())
+def test_an_op_whose_compute_returns_a_view_says_so(case, rng):
+    g = sg.Graph()
+    xs = case.placeholders(g, False)
+    out = case.build(xs)
+    node = out if out.op == case.op else next(t for t in out.inputs if t.op == case.op)
+    feed = dict(zip(xs, case.sample(rng)))
+    ins = [sg.evaluate(t, feed) for t in node.inputs]
+    got = sg.OPS[node.op].compute(*ins, **dict(node.params))
+    results = got if isinstance(got, tuple) else (got,)
+    if any(isinstance(r, np.ndarray) and np.shares_memory(r, a) for r in results for a in ins):
+        assert sg.OPS[node.op].views, f"{case.id} returned a view of its input: views=True"
