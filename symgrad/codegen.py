@@ -188,6 +188,9 @@ def _scratch(plan: Any, root: list[int], keep: set[int], into: dict[int, int]
     stop being added once they would hold more than SCRATCH_LIMIT bytes in all.
     """
     steps = plan.steps
+    if not any(_makes_one_array(step.fn) and _nbytes(step.attrs) >= SCRATCH_MIN
+               for step in steps):
+        return {}, []  # the common case of small arrays: no need to work out lives
     made_by = {step.out: k for k, step in enumerate(steps)}
     tick = _call_order(plan, root, made_by)
     mem: dict[int, frozenset[int]] = {}  # slot -> the fresh results whose memory it may use
