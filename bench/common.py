@@ -101,6 +101,23 @@ def show_ratios(samples: dict[str, list[float]], a: str, b: str, goal: str) -> f
     return r[2]
 
 
+def faults_per_call(fn: Callable[[], object], calls: int = 10) -> float | None:
+    """Minor page faults (fresh memory's first touch) per call of fn; None without `resource`.
+
+    A new array of more than malloc's mmap threshold (128 KB, raised as large blocks are
+    freed) costs one per 4 KB; whether a process's malloc hands out fresh pages or reuses its
+    heap depends on what the process did before, so they are printed beside the times."""
+    try:
+        import resource
+    except ImportError:  # not POSIX
+        return None
+    fn()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(calls):
+        fn()
+    return (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / calls
+
+
 def fmt_time(s: float) -> str:
     if s >= 1.0:
         return f"{s:.3f} s"

@@ -29,6 +29,7 @@ from common import (
     blas_note,
     chain_grad_numpy,
     chain_graph,
+    faults_per_call,
     fmt_time,
     git_note,
     interleaved,
@@ -120,23 +121,6 @@ def steady(compiled: sg.Function, fused: sg.Function | None,
         out[f"ratio {name}"] = show_ratios(samples, name, "numpy", "-")
     out["numpy"] = statistics.median(samples["numpy"])
     return out
-
-
-def faults_per_call(fn: Callable[[], object], calls: int = 10) -> float | None:
-    """Minor page faults (fresh memory's first touch) per call of fn; None without `resource`.
-
-    A new array of more than malloc's mmap threshold (128 KB, raised as large blocks are
-    freed) costs one per 4 KB; whether a process's malloc hands out fresh pages or reuses its
-    heap depends on what the process did before, so they are printed beside the times."""
-    try:
-        import resource
-    except ImportError:  # not POSIX
-        return None
-    fn()
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-    for _ in range(calls):
-        fn()
-    return (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / calls
 
 
 def as_list(value: object) -> list:

@@ -15,6 +15,7 @@ import numpy as np
 from common import (
     CHAIN_STEPS,
     chain_grad_numpy,
+    faults_per_call,
     interleaved_for,
     mlp_data,
     mlp_grad_numpy,
@@ -103,7 +104,8 @@ def measure(run: Callable[[], object], ref: Callable[[], object], settings: dict
     med = {k: statistics.median(v) for k, v in samples.items()}
     out.update(time=med["system"], numpy=med["numpy"], samples=len(samples["system"]),
                ratio=statistics.median(p / q for p, q in zip(samples["system"],
-                                                            samples["numpy"])))
+                                                            samples["numpy"])),
+               faults={"system": faults_per_call(run), "numpy": faults_per_call(ref)})
     return out
 
 
@@ -119,7 +121,11 @@ def _attempt(make: Callable[[], object]) -> tuple[object | None, dict | None]:
 
 def _progress(system: str, what: str, record: dict, log: Callable[[str], None]) -> None:
     if "time" in record:
-        log(f"  {system} {what}: {record['time'] * 1e3:.4f} ms, {record['ratio']:.3f}x NumPy")
+        faults = record.get("faults") or {}
+        note = (f" (page faults a call: {faults['system']:.0f}, NumPy {faults['numpy']:.0f})"
+                if faults.get("numpy") is not None else "")
+        log(f"  {system} {what}: {record['time'] * 1e3:.4f} ms, {record['ratio']:.3f}x NumPy"
+            + note)
     else:
         log(f"  {system} {what}: {record.get('unsupported') or record.get('error')}")
 
