@@ -79,13 +79,22 @@ def run_worker(args: argparse.Namespace) -> int:
 
 
 # -- driver: one process per system (and per W3 size) --------------------------------------------
+# glibc's malloc, pinned in every worker: arrays under 32 MB come from a heap that is not given
+# back between calls. By default whether hand NumPy's arrays page-fault on every call (2,500
+# faults a call of the MLP gradient, several microseconds each here) depends on what the process
+# did before, so the reference each ratio divides by moved by 40% between systems' processes.
+MALLOC = "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296"
+
+
 def spawn(name: str, quick: bool, cap: float, steps: int | None = None) -> dict:
     """Run a worker; its records by key. A crash or a time-out is recorded, not raised."""
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", name]
     cmd += ["--quick"] if quick else []
     cmd += [] if steps is None else ["--first-gradient", str(steps)]
+    env = {**os.environ, "GLIBC_TUNABLES": os.environ.get("GLIBC_TUNABLES", MALLOC)}
     try:
-        done = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, timeout=cap, cwd=ROOT)
+        done = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, timeout=cap, cwd=ROOT,
+                              env=env)
         out, failed = done.stdout, (f"the process failed (exit {done.returncode})"
                                     if done.returncode else None)
     except subprocess.TimeoutExpired as e:  # run() has killed the worker it started
@@ -137,7 +146,8 @@ def drive(args: argparse.Namespace) -> int:
             "machine": machine_note(), "versions": versions(), "quick": args.quick,
             "elapsed": elapsed, "cap": args.cap, "steps": list(steps_list),
             "chain_steps": wl.QUICK_CHAIN_STEPS if args.quick else wl.CHAIN_STEPS,
-            "blas_env": {k: os.environ.get(k) for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}}
+            "blas_env": {k: os.environ.get(k) for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+            | {"GLIBC_TUNABLES": os.environ.get("GLIBC_TUNABLES", MALLOC)}}
     text = render(results, meta)
     print("\n" + text)
     out = args.out or (None if args.quick else DEFAULT_OUT)
