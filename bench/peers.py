@@ -6,7 +6,9 @@ timed, every time given with its ratio to hand-written NumPy timed in the same p
                           [--cap SECONDS]
 
 Systems: numpy (itself, as a noise check), symgrad, autograd, jax, pytensor, torch, casadi, and
-math (plain Python, scalar workloads only). A system not installed is skipped with one line;
+math (plain Python, scalar workloads only). Every worker runs with glibc's malloc pinned
+(GLIBC_TUNABLES, unless set already; see MALLOC), so that no process's reference pays page
+faults that another's does not. A system not installed is skipped with one line;
 `pip install -e '.[bench]'` installs them all. Writes bench/RESULTS.md (with --quick only when
 --out is given) and prints the same tables. Reports, never fails on a goal (exit code 0).
 """
