@@ -72,14 +72,8 @@ def compare(title: str, workload: str, steps: int, call: Callable[[sg.Function],
     print(f"\n{title}")
     build = BUILDS[workload](steps)
     firsts = fresh_first_results(workload, steps, repeats)
-    compiled, _ = make(build, False)
-    fused, _ = make(build, tiers.available())
     first_off, first_on = statistics.median(firsts[False]), statistics.median(firsts[True])
-    call(compiled)  # the compile-on-reuse runner compiles at its second call
-    t0 = time.perf_counter()
-    call(fused)  # the second call starts the background compile
-    on = fused.wait_fused(WAIT)
-    waited = time.perf_counter() - t0
+    compiled, fused, on, waited = both_tiers(build, call)
     want = hand()
     out: dict = {"first_off": first_off, "first_on": first_on, "tier": fused.tier}
     for name, f in (("compiled", compiled), ("fused", fused)):
@@ -102,6 +96,20 @@ def compare(title: str, workload: str, steps: int, call: Callable[[sg.Function],
           f"{fmt_time(first_on)} with it")
     out.update(steady(compiled, fused if on else None, call, hand, rounds, number))
     return out
+
+
+def both_tiers(build: Callable[[], tuple[sg.Function, Callable]],
+               call: Callable[[sg.Function], object]
+               ) -> tuple[sg.Function, sg.Function, bool, float]:
+    """The workload's Function compiled, and with the fused tier; whether the fused one runs
+    fused, and seconds from its second call until it did (or the wait gave up)."""
+    compiled, _ = make(build, False)
+    fused, _ = make(build, tiers.available())
+    call(compiled)  # the compile-on-reuse runner compiles at its second call
+    t0 = time.perf_counter()
+    call(fused)  # the second call starts the background compile
+    on = fused.wait_fused(WAIT)
+    return compiled, fused, on, time.perf_counter() - t0
 
 
 def steady(compiled: sg.Function, fused: sg.Function | None,
@@ -218,15 +226,14 @@ def bench_mlp(quick: bool) -> tuple[dict, dict]:
 def mlp_alone(quick: bool) -> int:
     """The child of bench_mlp: the steady-state part of compare() for the MLP, as JSON last."""
     X, y, W1, W2, _, _ = mlp_data()
-    build = mlp_gradient()
-    compiled, _ = make(build, False)
-    fused, _ = make(build, tiers.available())
-    for f in (compiled, fused):
-        f(X, y, W1, W2)  # the second call compiles, or starts the background compile
-    on = fused.wait_fused(WAIT)
+
+    def call(f: sg.Function) -> object:
+        return f(X, y, W1, W2)
+
+    compiled, fused, on, _ = both_tiers(mlp_gradient(), call)
     rounds, number, _ = mlp_rounds(quick)
-    out = steady(compiled, fused if on else None, lambda f: f(X, y, W1, W2),
-                 lambda: mlp_grad_numpy(X, y, W1, W2), rounds, number)
+    out = steady(compiled, fused if on else None, call, lambda: mlp_grad_numpy(X, y, W1, W2),
+                 rounds, number)
     print(json.dumps(out))
     return 0
 
