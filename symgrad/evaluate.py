@@ -12,7 +12,7 @@ from typing import Any
 
 from .backends import get_backend
 from .errors import FeedError, GraphError
-from .graph import Graph
+from .graph import Graph, no_cycle_collection
 from .plan import COMPILE_LIMIT, Plan, make_plan
 from .tensor import Tensor, as_tensor_list
 
@@ -64,18 +64,21 @@ def simplified_plan(outputs: list[Tensor], inputs: list[Tensor], simplify: bool,
     mark = graph.next_id
     targets = outputs
     order: list[int] = []  # the simplifier's walk, when the plan can reuse it
-    if simplify:
-        from .simplify.driver import simplify_ids
-        from .simplify.rules import DEFAULT_RULES, NO_FOLDING
+    # one pause of the cycle collector for both passes: the first collection after a pause
+    # scans every object made during it, so two pauses cost two scans of the driver's work
+    with no_cycle_collection():
+        if simplify:
+            from .simplify.driver import simplify_ids
+            from .simplify.rules import DEFAULT_RULES, NO_FOLDING
 
-        rules = NO_FOLDING if check_finite else DEFAULT_RULES
-        ids = simplify_ids(graph, [t.id for t in outputs], rules=rules,
-                           stop=[t.id for t in inputs], tidy=False, order=order)
-        targets = [Tensor(graph, n) for n in ids]
-    try:
-        return make_plan(graph, targets, inputs, order or None)
-    finally:
-        graph.discard_since(mark)
+            rules = NO_FOLDING if check_finite else DEFAULT_RULES
+            ids = simplify_ids(graph, [t.id for t in outputs], rules=rules,
+                               stop=[t.id for t in inputs], tidy=False, order=order)
+            targets = [Tensor(graph, n) for n in ids]
+        try:
+            return make_plan(graph, targets, inputs, order or None)
+        finally:
+            graph.discard_since(mark)
 
 
 def evaluate(outputs: Tensor | Sequence[Tensor], feed: dict | None = None, *,
