@@ -125,31 +125,27 @@ def _make_plan(graph: Graph, outputs: list[Tensor], inputs: list[Tensor],
     nodes = graph._node  # the attribute dicts; the planner reads them for every node
     consts = plan.consts
     steps = plan.steps
-    bound: dict[tuple, Callable] = {}
+    bound: dict[Any, Callable] = {}  # op, or (op, params): its compute, params bound
     if order is None:
         order = graph.topo_order([t.id for t in outputs], stop=slot_of)
-    for nid in order:
-        if nid in slot_of:
-            continue
+    rest = [n for n in order if n not in slot_of]  # every other node gets the next slot
+    slot_of.update(zip(rest, range(n_slots, n_slots + len(rest))))
+    for slot, nid in enumerate(rest, n_slots):
         a = nodes[nid]
         op = a["op"]
-        slot_of[nid] = slot = n_slots
-        n_slots += 1
-        if op == CONSTANT:
-            consts[slot] = a["value"]
-            continue
-        if op == PLACEHOLDER:
-            raise FeedError(f"placeholder {a['name']!r} needs a value")
-        opdef = OPS[op]
         params = a["params"]
-        if params:
-            fkey = (op, params_key(params))
-            fn = bound.get(fkey)
-            if fn is None:
-                fn = bound[fkey] = functools.partial(opdef.compute, **dict(params))
-        else:
-            fn = opdef.compute
+        fkey = (op, params_key(params)) if params else op
+        fn = bound.get(fkey)
+        if fn is None:
+            if op == CONSTANT:
+                consts[slot] = a["value"]
+                continue
+            if op == PLACEHOLDER:
+                raise FeedError(f"placeholder {a['name']!r} needs a value")
+            compute = OPS[op].compute
+            fn = bound[fkey] = functools.partial(compute, **dict(params)) if params else compute
         steps.append(Step(nid, fn, tuple(map(slot_of.__getitem__, a["inputs"])), slot, a))
+    n_slots += len(rest)
     plan.n_slots = n_slots
     plan.outputs = [slot_of[t.id] for t in outputs]
     return plan

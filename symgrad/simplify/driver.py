@@ -150,74 +150,84 @@ class _Driver:
         nodes, opaque, table, kid, new_of = self.nodes, self.opaque, self.table, self.kid, \
             self.new_of
         moved, op_info, candidates, head = self.moved, self.op_info, self.candidates, self.head
+        pending = self.pending
         for nid in nids:
             if nid in new_of:
                 continue
             a = nodes[nid]
             op = a["op"]
             if op == PLACEHOLDER or nid in opaque:
-                done = nid
-            elif op == CONSTANT:
-                done = nid
+                new_of[nid] = kid[nid] = nid
+                continue
+            if op == CONSTANT:
+                new_of[nid] = nid
                 value = a["value"]
-                if value.nbytes <= _SMALL_CONSTANT:
-                    key = (CONSTANT, value.dtype.str, value.shape, value.tobytes())
-                    kid[nid] = table.setdefault(key, nid)
-            else:
-                inputs = a["inputs"]
-                try:  # inputs come first, except where a rule's replacement reaches back
-                    keyed = tuple(map(kid.__getitem__, inputs))
-                except KeyError:
-                    self._settle(inputs)
-                    keyed = tuple(map(kid.__getitem__, inputs))
-                info = op_info.get(op)
-                if info is None:
-                    info = op_info[op] = (OPS[op].commutative,
-                                          op in self.by_op or bool(self.folders))
-                commutes, has_rules = info
-                if commutes:  # (sorted() costs more than this on two inputs)
-                    if len(keyed) != 2:
-                        keyed = tuple(sorted(keyed))
-                    elif keyed[0] > keyed[1]:
-                        keyed = (keyed[1], keyed[0])
-                params = a["params"]
-                # flat: (op, *inputs) or (op, params, *inputs); an int never equals params
-                key = (op, params_key(params), *keyed) if params else (op, *keyed)
-                done = table.get(key)
-                if done is not None:
-                    if done in self.busy:
-                        self._cycle(nid)
-                    if done != nid and self.trace is not None:
-                        self.pending.append(("merge", nid, done))
+                kid[nid] = nid if value.nbytes > _SMALL_CONSTANT else table.setdefault(
+                    (CONSTANT, value.dtype.str, value.shape, value.tobytes()), nid)
+                continue
+            inputs = a["inputs"]
+            info = op_info.get(op)
+            if info is None:
+                info = op_info[op] = (OPS[op].commutative, op in self.by_op or bool(self.folders))
+            commutes, has_rules = info
+            try:  # inputs come first, except where a rule's replacement reaches back
+                if len(inputs) == 2:  # (spelt out: the common case costs less than map)
+                    k0, k1 = kid[inputs[0]], kid[inputs[1]]
+                    keyed = (k1, k0) if commutes and k0 > k1 else (k0, k1)
+                elif len(inputs) == 1:
+                    keyed = (kid[inputs[0]],)
                 else:
-                    done = nid
-                    head[nid] = op  # what consumers' rule lookups read of it, known already
-                    if moved and not moved.isdisjoint(inputs):
-                        done, a = self._rebuilt(nid, a)
-                        inputs = a["inputs"]
-                    table[key] = done
-                    if has_rules:  # the rules that may match, by op, rank and input heads
-                        shape = a["shape"]
-                        ckey = (op, None if shape is None else len(shape),
-                                *map(head.__getitem__, inputs))
-                        rules = candidates.get(ckey)
-                        if rules is None:
-                            rules = candidates[ckey] = self._candidates(
-                                ckey, commutes and len(inputs) == 2)
-                        if rules:
-                            result = self._rewrite(done, a, rules)
-                            if result != done:
-                                table[key] = done = result
+                    keyed = tuple(map(kid.__getitem__, inputs))
+                    if commutes:
+                        keyed = tuple(sorted(keyed))
+            except KeyError:
+                self._settle(inputs)
+                keyed = tuple(map(kid.__getitem__, inputs))
+                if commutes:
+                    keyed = tuple(sorted(keyed))
+            params = a["params"]
+            # flat: (op, *inputs) or (op, params, *inputs); an int never equals params
+            key = (op, params_key(params), *keyed) if params else (op, *keyed)
+            done = table.get(key)
+            if done is not None:
+                if done in self.busy:
+                    self._cycle(nid)
+                if done != nid and self.trace is not None:
+                    pending.append(("merge", nid, done))
+            else:
+                done = nid
+                head[nid] = op  # what consumers' rule lookups read of it, known already
+                if moved and not moved.isdisjoint(inputs):
+                    done, a = self._rebuilt(nid, a)
+                    inputs = a["inputs"]
+                table[key] = done
+                if has_rules:  # the rules that may match, by op, rank and input heads
+                    shape = a["shape"]
+                    ndim = None if shape is None else len(shape)
+                    if len(inputs) == 2:
+                        ckey = (op, ndim, head[inputs[0]], head[inputs[1]])
+                    elif len(inputs) == 1:
+                        ckey = (op, ndim, head[inputs[0]])
+                    else:
+                        ckey = (op, ndim, *map(head.__getitem__, inputs))
+                    rules = candidates.get(ckey)
+                    if rules is None:
+                        rules = candidates[ckey] = self._candidates(
+                            ckey, commutes and len(inputs) == 2)
+                    if rules:
+                        result = self._rewrite(done, a, rules)
+                        if result != done:
+                            table[key] = done = result
             new_of[nid] = done
             if done != nid:
                 moved.add(nid)
                 kid[nid] = kid.get(done, done)
-            elif nid not in kid:
+            else:
                 kid[nid] = nid
-            if self.pending:
+            if pending:
                 count = self._count_now()
-                self.trace.extend(Rewrite(*p, count) for p in self.pending)  # type: ignore
-                self.pending.clear()
+                self.trace.extend(Rewrite(*p, count) for p in pending)  # type: ignore
+                pending.clear()
 
     def _rebuilt(self, nid: int, a: dict) -> tuple[int, dict]:
         """Node nid on its inputs' simplified forms (a new node, origin "simplify", if one
