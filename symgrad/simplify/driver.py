@@ -210,11 +210,12 @@ class _Driver:
                         ckey = (op, ndim, head[inputs[0]])
                     else:
                         ckey = (op, ndim, *map(head.__getitem__, inputs))
-                    rules = candidates.get(ckey)
-                    if rules is None:
-                        rules = candidates[ckey] = self._candidates(
+                    entry = candidates.get(ckey)
+                    if entry is None:
+                        entry = candidates[ckey] = self._candidates(
                             ckey, commutes and len(inputs) == 2)
-                    if rules:
+                    rules, gated = entry
+                    if rules and not (gated and _apart(inputs[0], inputs[1], nodes)):
                         result = self._rewrite(done, a, rules)
                         if result != done:
                             table[key] = done = result
@@ -243,16 +244,17 @@ class _Driver:
         new = graph.add_node(a["op"], new_inputs, a["shape"], a["dtype"], a["params"], **extra)
         return new, self.nodes[new]
 
-    def _candidates(self, key: tuple, swap: bool) -> list[Rule]:
+    def _candidates(self, key: tuple, swap: bool) -> tuple[list[Rule], bool]:
         """The rules that may match a node of key's op and rank (key[1]) whose inputs have
-        the heads key[2:] (in either order if `swap`)."""
+        the heads key[2:] (in either order if `swap`), and whether each of them needs the
+        two inputs to share a variable (Rule.quick): then inputs that are _apart skip them."""
         op, ndim, heads = key[0], key[1], key[2:]
         found = [r for r, want in self.by_op.get(op, ())
                  if (r.ndim is None or r.ndim == ndim)
                  and (_fits(want, heads) or (swap and _fits(want, heads[::-1])))]
         if heads and all(isinstance(h, tuple) for h in heads):
             found += [r for r, _ in self.folders]
-        return found
+        return found, len(heads) == 2 and all(r.quick is not None for r in found)
 
     def _rewrite(self, nid: int, a: dict, rules: list[Rule]) -> int:
         """Tries the rules at nid; the simplified form of the first replacement, else nid."""
@@ -370,6 +372,21 @@ class _Heads(dict):
             h = a["op"]
         self[nid] = h
         return h
+
+
+def _apart(i: int, j: int, nodes: Any) -> bool:
+    """Whether nodes i and j share nothing at distance one (neither is the other or an input
+    of it, and they have no input in common): then no rule whose two sides share a variable
+    (a Rule.quick, which each of them would check on its own) can match their consumer."""
+    if i == j:
+        return False
+    mine, theirs = nodes[i]["inputs"], nodes[j]["inputs"]
+    if i in theirs or j in mine:
+        return False
+    for k in mine:  # a loop: a generator would be made at every node
+        if k in theirs:
+            return False
+    return True
 
 
 def _fits(want: tuple, heads: tuple) -> bool:

@@ -82,7 +82,8 @@ class Rule:
     when: Callable[[Match], bool] | None = None
     ndim: int | None = None  # only nodes of this rank (checked before matching: cheap)
     matcher: Matcher | None = field(default=None, init=False, repr=False, compare=False)
-    # quick(inputs, nodes): a cheap necessary condition on the root's inputs, or None
+    # quick(inputs, nodes): a cheap necessary condition on the root's two inputs, or None:
+    # that they share a variable at distance one (the driver skips inputs that cannot)
     quick: Callable[[tuple, Any], bool] | None = field(default=None, init=False, repr=False,
                                                         compare=False)
 
