@@ -24,7 +24,7 @@ from .tensor import Tensor
 COMPILE_LIMIT = 20_000  # steps; larger plans are interpreted: compiling would cost more
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Step:
     """out = fn(*args): one node to run; slots index the value registers."""
 
@@ -33,7 +33,17 @@ class Step:
     args: tuple[int, ...]
     out: int
     attrs: dict  # the node's attributes: errors name it even after the graph was pruned
-    frees: tuple[int, ...] = ()  # slots whose last consumer is this step
+    frees: tuple[int, ...]  # slots whose last consumer is this step
+
+    def __init__(self, nid: int, fn: Callable[..., Any], args: tuple[int, ...], out: int,
+                 attrs: dict, frees: tuple[int, ...] = ()) -> None:
+        # (written out: cheaper than the generated one, and made once per node)
+        self.nid = nid
+        self.fn = fn
+        self.args = args
+        self.out = out
+        self.attrs = attrs
+        self.frees = frees
 
 
 @dataclass
@@ -144,7 +154,10 @@ def _make_plan(graph: Graph, outputs: list[Tensor], inputs: list[Tensor],
                 raise FeedError(f"placeholder {a['name']!r} needs a value")
             compute = OPS[op].compute
             fn = bound[fkey] = functools.partial(compute, **dict(params)) if params else compute
-        steps.append(Step(nid, fn, tuple(map(slot_of.__getitem__, a["inputs"])), slot, a))
+        ins = a["inputs"]
+        args = ((slot_of[ins[0]], slot_of[ins[1]]) if len(ins) == 2 else
+                (slot_of[ins[0]],) if len(ins) == 1 else tuple(map(slot_of.__getitem__, ins)))
+        steps.append(Step(nid, fn, args, slot, a))
     n_slots += len(rest)
     plan.n_slots = n_slots
     plan.outputs = [slot_of[t.id] for t in outputs]
