@@ -171,23 +171,21 @@ class _Driver:
                 info = op_info[op] = (OPS[op].commutative, op in self.by_op or bool(self.folders))
             commutes, has_rules = info
             try:  # inputs come first, except where a rule's replacement reaches back
-                if len(inputs) == 2:  # (spelt out: the common case costs less than map)
+                # the merge key, flat: (op, *inputs) or (op, params, *inputs) (an int never
+                # equals params); one or two inputs spelt out: cheaper than map and unpacking
+                if len(inputs) == 2:
                     k0, k1 = kid[inputs[0]], kid[inputs[1]]
-                    keyed = (k1, k0) if commutes and k0 > k1 else (k0, k1)
+                    key = (op, k1, k0) if commutes and k0 > k1 else (op, k0, k1)
                 elif len(inputs) == 1:
-                    keyed = (kid[inputs[0]],)
+                    key = (op, kid[inputs[0]])
                 else:
-                    keyed = tuple(map(kid.__getitem__, inputs))
-                    if commutes:
-                        keyed = tuple(sorted(keyed))
+                    key = (op, *_keyed(inputs, kid, commutes))
             except KeyError:
                 self._settle(inputs)
-                keyed = tuple(map(kid.__getitem__, inputs))
-                if commutes:
-                    keyed = tuple(sorted(keyed))
+                key = (op, *_keyed(inputs, kid, commutes))
             params = a["params"]
-            # flat: (op, *inputs) or (op, params, *inputs); an int never equals params
-            key = (op, params_key(params), *keyed) if params else (op, *keyed)
+            if params:
+                key = (op, params_key(params), *key[1:])
             done = table.get(key)
             if done is not None:
                 if done in self.busy:
@@ -372,6 +370,12 @@ class _Heads(dict):
             h = a["op"]
         self[nid] = h
         return h
+
+
+def _keyed(inputs: tuple, kid: dict, commutes: bool) -> tuple:
+    """The ids merge keys use for inputs (sorted if their op commutes)."""
+    keyed = tuple(map(kid.__getitem__, inputs))
+    return tuple(sorted(keyed)) if commutes else keyed
 
 
 def _apart(i: int, j: int, nodes: Any) -> bool:
