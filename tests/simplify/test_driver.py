@@ -55,6 +55,26 @@ def test_a_variable_shared_by_two_inputs_matches_in_every_order(g, write):
     assert _ops(sg.simplify(y + 3.0 * x, rules=rules)) == ["add", "multiply"]  # x is not y
 
 
+def test_rules_needing_shared_inputs_are_tried_wherever_the_inputs_meet(g):
+    # the driver skips such rules only where the two inputs share nothing at distance one
+    x, y = g.placeholder("x", (3,)), g.placeholder("y", (3,))
+    pythagoras = sg.Rule("pythagoras", ("add", ("square", ("sin", "a")),
+                                        ("square", ("cos", "a"))), lambda m: sg.ones_like(m["a"]))
+    both = sg.Rule("both", ("add", ("sin", "a"), ("cos", "a")), lambda m: 2.0 * m["a"])
+    inner = sg.Rule("inner", ("add", "a", ("sin", "a")), lambda m: 3.0 * m["a"])
+    plus_zero = sg.Rule("plus_zero", ("add", "a", 0), "a")
+    rules = [both, inner, pythagoras, plus_zero]
+    assert _ops(sg.simplify(sg.sin(x) + sg.cos(x), rules=rules)) == ["multiply"]
+    assert _ops(sg.simplify(sg.cos(x) + sg.sin(x), rules=rules)) == ["multiply"]
+    assert _ops(sg.simplify(x + sg.sin(x), rules=rules)) == ["multiply"]
+    assert _ops(sg.simplify(sg.sin(x) + x, rules=rules)) == ["multiply"]
+    # the shared variable two levels down: that rule does its own matching
+    got = sg.simplify(sg.square(sg.sin(x)) + sg.square(sg.cos(x)), rules=rules)
+    assert _ops(got) == ["ones_like"]
+    assert _ops(sg.simplify(sg.sin(x) + sg.cos(y), rules=rules)) == ["add", "cos", "sin"]
+    assert sg.simplify(x + 0.0, rules=rules) == x  # a rule sharing nothing: always tried
+
+
 def test_params_match_by_value_or_bind_a_variable(g):
     x = g.placeholder("x", (2, 3))
     seen = []
