@@ -21,7 +21,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent.parent
 
 # one build in a fresh process, importing symgrad from the checkout given (an editable install
-# of another checkout would win over sys.path: its finder is taken out first)
+# of another checkout would win over sys.path: its finder is taken out first); the chain is
+# written out rather than taken from common.chain_graph, which imports this checkout's symgrad
 WORKER = """
 import gc, sys, time
 repo, mode = sys.argv[1], sys.argv[2]
