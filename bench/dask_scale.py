@@ -6,7 +6,9 @@ dloss/dW1 and dloss/dW2 with `backend="dask"` on (1) a dask.distributed LocalClu
 worker processes with a 3 GB memory limit each and (2) dask's threaded scheduler, sampling the
 memory (RSS) of this process and of every process it started; checks the values against a
 chunk-by-chunk NumPy reference (sg.function on each chunk, weighted by its rows) and compares
-rows per second with sg.function on one in-memory chunk of the same rows, timed in this run.
+rows per second with sg.function on one in-memory chunk of the same rows, timed in this run:
+as many calls as the data has chunks, half before the Dask runs and half after, so that both
+sides are rates sustained over the same work (the fastest call is printed too).
 Reports, never fails on a goal (exit code 0; 2 when the disk has too little room).
 
     python bench/dask_scale.py [--quick] [--rows N] [--chunk ROWS] [--dir DIR] [--keep]
@@ -325,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
         W1, W2 = weights()
         f_np, f_dask = functions()
         print("timing sg.function on one in-memory chunk ...", flush=True)
-        repeats = 3 if args.quick else 7
+        repeats = max(3, -(-rows // chunk) // 2)  # both halves: as many calls as chunks
         chunk_times = time_one_chunk(f_np, X, y, W1, W2, chunk, repeats)
         print("reference: sg.function chunk by chunk, here and with the workers' BLAS "
               "settings ...", flush=True)
@@ -341,11 +343,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.dir is None and not args.keep:
             shutil.rmtree(folder, ignore_errors=True)
 
-    # the fastest call, timed before and after the Dask runs: the least disturbed by other work
-    # on the machine, so that the ratio errs against Dask
-    numpy_rate = chunk / min(chunk_times)
-    table = [("NumPy sg.function, one in-memory chunk (fastest call)",
+    # throughput against throughput: the Dask runs' rows over their seconds, against the
+    # in-memory calls' rows over theirs (the same number of rows, timed before and after the Dask
+    # runs). The fastest call alone, the least disturbed by other work on this shared machine,
+    # catches a quiet moment the long runs cannot: its ratio is printed as well, unjudged.
+    numpy_rate = chunk * len(chunk_times) / sum(chunk_times)
+    fastest = chunk / min(chunk_times)
+    table = [(f"NumPy sg.function, one in-memory chunk ({len(chunk_times)} calls, sustained)",
               f"{numpy_rate:,.0f} rows/s", "", "", "", None),
+             ("NumPy sg.function, one in-memory chunk (fastest call)",
+              f"{fastest:,.0f} rows/s", "", "", "", None),
              ("NumPy sg.function, one in-memory chunk (median call)",
               f"{chunk / statistics.median(chunk_times):,.0f} rows/s", "", "", "", None)]
     table += [(f"NumPy sg.function, chunk by chunk from disk ({where})",
@@ -367,9 +374,11 @@ def main(argv: list[str] | None = None) -> int:
              max(errors) < AGREE),
             (f"{title}: throughput", f"{rate:,.0f} rows/s", f"{numpy_rate:,.0f} rows/s",
              f"{rate / numpy_rate:.2f}", f">= {RATIO_GOAL}", rate / numpy_rate >= RATIO_GOAL),
+            (f"{title}: throughput against the fastest call", f"{rate:,.0f} rows/s",
+             f"{fastest:,.0f} rows/s", f"{rate / fastest:.2f}", "", None),
         ]
     print_summary("Summary (reference: sg.function on NumPy, one in-memory chunk of the same "
-                  f"rows, its fastest call; weight decay {LAM})", table)
+                  f"rows, sustained over as many calls as chunks; weight decay {LAM})", table)
     cross = [rel_err(a, b) for a, b in zip(want["cluster"][0], want["threads"][0])]
     print("    the two references differ by " + ", ".join(f"{e:.1e}" for e in cross) +
           " (loss, dW1, dW2): BLAS rounding, and relu's kink")
