@@ -53,7 +53,7 @@ class NpyRows:
     """A 2-D (or 1-D) .npy file read a block of rows at a time: each block is a read-only
     array over a memory map of its own bytes, unmapped when the array goes (a map of the whole
     file would keep every page read in the reader's memory). Nothing is copied and no fresh
-    memory is zeroed, where np.fromfile does both: 30-200 ms of system time per 157 MB chunk on
+    memory is zeroed, where np.fromfile does both: 45-210 ms per 157 MB chunk on
     this machine, against about 30 ms of page faults for the map. dask's chunks of it read
     what they hold, and a task sent to a worker carries the path only."""
 
