@@ -318,6 +318,19 @@ def git_note() -> None:
         print(f"symgrad at {described}")
 
 
+# glibc's malloc, pinned in the processes that benchmarks start: arrays under 32 MB come from a
+# heap that is not given back between calls. By default whether hand NumPy's arrays page-fault on
+# every call (2,500 faults a call of the MLP gradient, several microseconds each here) depends on
+# what the process did before, so the reference each ratio divides by moved by 40% between the
+# peer benchmark's processes.
+MALLOC = "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296"
+
+
+def glibc_tunables() -> str:
+    """GLIBC_TUNABLES for a child process: this one's own if it has them, else MALLOC."""
+    return os.environ.get("GLIBC_TUNABLES", MALLOC)
+
+
 def machine_note() -> str:
     """CPU model, cores and memory of this machine (Linux /proc; what is unknown says so)."""
     model = "unknown CPU"

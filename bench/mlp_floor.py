@@ -3,8 +3,9 @@ made once, against hand-written NumPy's whole call (loss, dW1, dW2), in the same
 
 No fusion of the elementwise work can bring a call below the products, so their ratio to hand
 NumPy bounds what the fused tier's MLP goal (0.85x hand NumPy) can reach. Runs in a child
-process with glibc's malloc pinned as bench/peers.py pins it, so that hand NumPy's arrays do not
-page-fault (the faults a call are printed); each round is the fastest of 5 samples of 50 calls.
+process with glibc's malloc pinned (common.MALLOC, as bench/peers.py pins it), so that hand
+NumPy's arrays do not page-fault (the faults a call are printed); each round is the fastest of
+5 samples of 50 calls.
 Reports, never fails.
 
     python bench/mlp_floor.py [--rounds N]
@@ -19,8 +20,7 @@ import sys
 import timeit
 
 import numpy as np
-from common import faults_per_call, mlp_data, mlp_grad_numpy
-from peers import MALLOC
+from common import faults_per_call, glibc_tunables, mlp_data, mlp_grad_numpy
 
 
 def rounds(n: int) -> None:
@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         rounds(args.rounds)
         return 0
-    env = {**os.environ, "GLIBC_TUNABLES": os.environ.get("GLIBC_TUNABLES", MALLOC)}
+    env = {**os.environ, "GLIBC_TUNABLES": glibc_tunables()}
     return subprocess.run([sys.executable, __file__, "--child", "--rounds", str(args.rounds)],
                           env=env).returncode
 

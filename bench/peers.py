@@ -7,8 +7,8 @@ timed, every time given with its ratio to hand-written NumPy timed in the same p
 
 Systems: numpy (itself, as a noise check), symgrad, autograd, jax, pytensor, torch, casadi, and
 math (plain Python, scalar workloads only). Every worker runs with glibc's malloc pinned
-(GLIBC_TUNABLES, unless set already; see MALLOC), so that no process's reference pays page
-faults that another's does not. A system not installed is skipped with one line;
+(GLIBC_TUNABLES, unless set already; see common.MALLOC), so that no process's reference pays
+page faults that another's does not. A system not installed is skipped with one line;
 `pip install -e '.[bench]'` installs them all. Writes bench/RESULTS.md (with --quick only when
 --out is given) and prints the same tables. Reports, never fails on a goal (exit code 0).
 """
@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 import peers_workloads
-from common import ROOT, git_describe, machine_note
+from common import ROOT, git_describe, glibc_tunables, machine_note
 from peers_report import render
 from systems import SYSTEMS
 
@@ -81,19 +81,12 @@ def run_worker(args: argparse.Namespace) -> int:
 
 
 # -- driver: one process per system (and per W3 size) --------------------------------------------
-# glibc's malloc, pinned in every worker: arrays under 32 MB come from a heap that is not given
-# back between calls. By default whether hand NumPy's arrays page-fault on every call (2,500
-# faults a call of the MLP gradient, several microseconds each here) depends on what the process
-# did before, so the reference each ratio divides by moved by 40% between systems' processes.
-MALLOC = "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296"
-
-
 def spawn(name: str, quick: bool, cap: float, steps: int | None = None) -> dict:
     """Run a worker; its records by key. A crash or a time-out is recorded, not raised."""
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", name]
     cmd += ["--quick"] if quick else []
     cmd += [] if steps is None else ["--first-gradient", str(steps)]
-    env = {**os.environ, "GLIBC_TUNABLES": os.environ.get("GLIBC_TUNABLES", MALLOC)}
+    env = {**os.environ, "GLIBC_TUNABLES": glibc_tunables()}  # malloc pinned
     try:
         done = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, timeout=cap, cwd=ROOT,
                               env=env)
@@ -149,7 +142,7 @@ def drive(args: argparse.Namespace) -> int:
             "elapsed": elapsed, "cap": args.cap, "steps": list(steps_list),
             "chain_steps": wl.QUICK_CHAIN_STEPS if args.quick else wl.CHAIN_STEPS,
             "blas_env": {k: os.environ.get(k) for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
-            | {"GLIBC_TUNABLES": os.environ.get("GLIBC_TUNABLES", MALLOC)}}
+            | {"GLIBC_TUNABLES": glibc_tunables()}}
     text = render(results, meta)
     print("\n" + text)
     out = args.out or (None if args.quick else DEFAULT_OUT)
